@@ -1,0 +1,47 @@
+"""Input validation shared by the public entry points.
+
+Messages follow one pattern: the parameter, the rule, and what was received.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def as_tensor(
+    value: Any, name: str, dtype: torch.dtype = torch.float64, allow_nan: bool = False
+) -> torch.Tensor:
+    """Convert array-like `value` to a tensor of `dtype`, rejecting NaN and infinities."""
+    try:
+        tensor = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"The '{name}' parameter must be array-like of numbers. Got {type(value).__name__}.") from error
+    tensor = tensor.to(dtype)
+    if not allow_nan and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise ValueError(
+            f"The '{name}' parameter contains {bad} NaN or infinite value(s); remove or impute them first."
+        )
+    return tensor
+
+
+def check_features(x: torch.Tensor, name: str, n_features: int) -> torch.Tensor:
+    """Check x has shape (B, n_features) or (n_features,); return it as (B, n_features)."""
+    if x.ndim == 1 and x.shape[0] == n_features:
+        return x.unsqueeze(0)
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(
+            f"The '{name}' parameter must have shape (batch, {n_features}) or ({n_features},). "
+            f"Got {tuple(x.shape)} instead."
+        )
+    return x
+
+
+def check_int(value: Any, name: str, minimum: int = 0) -> int:
+    """Return value as int if it is an integer >= minimum, else raise a one-line ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead.")
+    return int(value)

@@ -1,0 +1,5 @@
+"""Constructions: networks built by hand to compute a known function exactly."""
+
+from depthlab.construct.compose import compose
+
+__all__ = ["compose"]

@@ -1,0 +1,22 @@
+"""Shared fixtures: the real data directory (DEPTHLAB_DATA or ../shared/data beside the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The directory holding mnist/ and fashion-mnist/ IDX files; skips the test when absent."""
+    path = Path(os.environ.get("DEPTHLAB_DATA", REPO.parent / "shared" / "data"))
+    if not (path / "mnist").is_dir():
+        pytest.skip(f"real data not found at {path}; set DEPTHLAB_DATA")
+    return path

@@ -26,7 +26,7 @@ def compose(a: Network, b: Network) -> Network:
     --------
     >>> a = Network.random([1, 3, 1], seed=1); b = Network.random([1, 3, 1], seed=2)
     >>> compose(a, b)
-    Network(1-3-3-1, relu, 20 params)
+    Network(1-3-3-1, relu, 22 params)
     """
     if not isinstance(a, Network) or not isinstance(b, Network):
         raise ValueError(f"compose needs two Network objects. Got {type(a).__name__} and {type(b).__name__}.")

@@ -136,7 +136,7 @@ def fit(
         batch_loss = criterion(model(xb), yb)
         batch_loss.backward()
         opt.step()
-        result.losses.append(float(batch_loss))
+        result.losses.append(float(batch_loss.detach()))
         result.steps_run += 1
         if target_loss is not None and full_batch and result.losses[-1] <= target_loss:
             result.stopped_early = True

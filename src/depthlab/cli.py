@@ -1,0 +1,146 @@
+"""The `depthlab` command: list experiments, run them into run folders, render the HTML report.
+
+    depthlab list
+    depthlab run NAME|all [--quick] [--seed N] [--out DIR] [--data-dir DIR] [--set key=value ...] [--json]
+    depthlab report [--runs DIR] [--out FILE]
+
+Bad input (unknown experiment, unknown or ill-typed --set key, missing or corrupt data) is reported
+as one line on stderr with exit code 2. Set DEPTHLAB_DEBUG=1 to see the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+from depthlab import experiments
+from depthlab.config import parse_overrides
+from depthlab.result import Result
+from depthlab.runs import metrics_document, write_run
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error the CLI reports in one line with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="depthlab", description="A lab for the science of depth.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list experiments with the claim each tests")
+    run = sub.add_parser("run", help="run an experiment (or 'all') into a run folder")
+    run.add_argument("name", help="experiment name, or 'all' for every experiment")
+    run.add_argument("--quick", action="store_true", help="small size (under a minute on 2 cores)")
+    run.add_argument("--seed", type=int, default=None, help="the one seed every random choice flows from")
+    run.add_argument("--out", default="runs", help="root folder for run folders (default: runs)")
+    run.add_argument("--data-dir", default=None, help="directory with the IDX data files (else $DEPTHLAB_DATA)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    run.add_argument("--json", action="store_true", help="print metrics.json to stdout and nothing else there")
+    report = sub.add_parser("report", help="render every run as one self-contained HTML page")
+    report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
+    report.add_argument("--out", default="report.html", help="HTML file to write (default: report.html)")
+    return parser
+
+
+def _print_table(result: Result, stream) -> None:
+    rows = [("claim", "published", "measured", "verdict")]
+    for r in result.references:
+        rows.append((r.claim, _short(r.published), _short(r.measured), r.verdict))
+    widths = [min(max(len(row[i]) for row in rows), cap) for i, cap in enumerate((60, 22, 22, 14))]
+    for n, row in enumerate(rows):
+        cells = [textwrap.shorten(c, w, placeholder="…").ljust(w) for c, w in zip(row, widths)]
+        print("  ".join(cells), file=stream)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
+    config = experiment.config(quick=args.quick)
+    overrides = parse_overrides(args.set, config)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    data_dir = args.data_dir or overrides.get("data_dir") or os.environ.get("DEPTHLAB_DATA")
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        raise CliError(f"--data-dir {args.data_dir!r} is not a directory; pass the folder holding mnist/.")
+    overrides["data_dir"] = data_dir
+    return experiment.config(quick=args.quick, **overrides)
+
+
+def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one experiment, write its run folder, print the table (or JSON); return metrics.json content."""
+    config = _config_for(experiment, args)
+    human = sys.stderr if args.json else sys.stdout
+    print(f"== {experiment.name}: {experiment.claim}", file=human, flush=True)
+    start = time.perf_counter()
+    result = experiment.run(config)
+    seconds = time.perf_counter() - start
+    folder = write_run(experiment.name, experiment.claim, experiment.source, config, result, args.out, seconds)
+    if result.data:
+        print(f"data: {result.data}", file=human)
+    _print_table(result, human)
+    print(f"run folder: {folder}  ({seconds:.1f} s)\n", file=human, flush=True)
+    document = metrics_document(experiment.name, config, result, seconds)
+    document["run_dir"] = str(folder)
+    return document
+
+
+def _command_run(args: argparse.Namespace) -> None:
+    chosen = experiments.all_experiments() if args.name == "all" else [experiments.get(args.name)]
+    if args.name == "all" and args.set:
+        raise CliError("--set applies to one experiment; run them one by one to override keys.")
+    documents = [run_one(experiment, args) for experiment in chosen]
+    if args.json:
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
+
+
+def _command_list() -> None:
+    for experiment in experiments.all_experiments():
+        print(f"{experiment.name:24s} {experiment.claim}")
+        print(f"{'':24s} source: {experiment.source}")
+
+
+def _command_report(args: argparse.Namespace) -> None:
+    from depthlab.report import render_report
+
+    path = render_report(args.runs, args.out)
+    print(f"report: {Path(path).resolve()}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `depthlab` command; returns the exit code."""
+    matplotlib.use("Agg")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            _command_list()
+        elif args.command == "run":
+            _command_run(args)
+        else:
+            _command_report(args)
+    except KeyboardInterrupt:
+        print("depthlab: interrupted; no partial run folder was left behind.", file=sys.stderr)
+        return 130
+    except (CliError, ValueError, FileNotFoundError, OSError) as error:
+        if os.environ.get("DEPTHLAB_DEBUG"):
+            raise
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"depthlab: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""fit: losses fall, stopping rules, determinism, and input checks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from depthlab import Network
+from depthlab.train import accuracy, evaluate_loss, fit
+
+
+def _blobs(n: int = 200, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    return x, (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+
+
+@pytest.mark.parametrize("optimizer, batch", [("adam", None), ("sgd", 32), ("gd", None)])
+def test_fit_reduces_loss_and_returns_same_dtype(optimizer, batch):
+    x, y = _blobs()
+    net = Network.random([3, 16, 2], seed=0)
+    out = fit(net, x, y, loss="cross_entropy", optimizer=optimizer, lr=0.05, steps=150, batch_size=batch)
+    assert out.final_loss < out.losses[0] and out.net.dtype == torch.float64
+    assert accuracy(out.net, x, y) > 0.9
+    assert evaluate_loss(out.net, x, y, "cross_entropy") == pytest.approx(out.final_loss, rel=1e-4)
+
+
+def test_fit_is_deterministic_and_stops_at_target():
+    x, y = _blobs()
+    runs = [fit(Network.random([3, 8, 2], seed=1), x, y, loss="cross_entropy", batch_size=16, steps=40, seed=5)
+            for _ in range(2)]
+    assert runs[0].losses == runs[1].losses
+    stop = fit(Network.random([3, 8, 2], seed=1), x, y, loss="cross_entropy", optimizer="gd", lr=0.5,
+               steps=500, target_loss=0.4)
+    assert stop.stopped_early and stop.steps_run < 500 and stop.losses[-1] <= 0.4
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"loss": "hinge"}, "'loss'"), ({"optimizer": "rmsprop"}, "'optimizer'"), ({"steps": -1}, "'steps'")],
+)
+def test_fit_rejects_bad_options(kwargs, message):
+    x, y = _blobs(20)
+    with pytest.raises(ValueError, match=message):
+        fit(Network.random([3, 4, 2]), x, y, **{"loss": "cross_entropy", **kwargs})
+
+
+def test_fit_rejects_bad_targets_and_nan():
+    x, y = _blobs(20)
+    with pytest.raises(ValueError, match="class indices"):
+        fit(Network.random([3, 4, 2]), x, y + 5, loss="cross_entropy")
+    with pytest.raises(ValueError, match="NaN"):
+        fit(Network.random([3, 4, 1]), x.masked_fill(x > 1, float("nan")), y.double())

@@ -18,7 +18,8 @@ def as_tensor(
     try:
         tensor = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"The '{name}' parameter must be array-like of numbers. Got {type(value).__name__}.") from error
+        kind = type(value).__name__
+        raise ValueError(f"The '{name}' parameter must be array-like of numbers. Got {kind}.") from error
     tensor = tensor.to(dtype)
     if not allow_nan and tensor.is_floating_point() and not torch.isfinite(tensor).all():
         bad = int((~torch.isfinite(tensor)).sum())

@@ -229,10 +229,11 @@ class Network:
         acts = [activation_of_module(m) for m in layers[1::2]]
         position = _first_unrepresentable(layers, linears, acts)
         if position is not None:
+            culprit = layers[position].__class__.__name__ if position < len(layers) else "nothing"
             raise ValueError(
                 "Network.from_torch needs Linear layers alternating with one activation kind "
                 "(ReLU, LeakyReLU, Hardtanh(-1,1), Tanh, Identity), first and last Linear. "
-                f"Cannot represent module {position} ({layers[position].__class__.__name__ if position < len(layers) else 'end'})."
+                f"Cannot represent module {position} ({culprit})."
             )
         kinds = set(acts)
         if len(kinds) > 1:

@@ -20,3 +20,7 @@ __all__ = [
     "udl_max_regions",
     "zaslavsky",
 ]
+
+from depthlab.regions.partition_2d import Partition2D, Plane, partition_2d  # noqa: E402
+
+__all__ += ["Partition2D", "Plane", "partition_2d"]

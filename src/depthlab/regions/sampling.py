@@ -108,14 +108,14 @@ def estimate_regions_2d_sampled(net: Network | nn.Module, domain, n_grid: int) -
 
     net = as_network(net)
     n = check_int(n_grid, "n_grid", 2)
-    polygon, lift = as_domain(domain, net.input_dim)
+    polygon, origin, basis = as_domain(domain, net.input_dim)
     lo, hi = polygon.min(axis=0), polygon.max(axis=0)
     s, r = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     points = np.stack([s.ravel(), r.ravel()], axis=1)  # (n^2, 2)
     points = points[_inside_convex(polygon, points)]
     seen: set[bytes] = set()
     for start in range(0, points.shape[0], CHUNK):
-        x = lift(torch.as_tensor(points[start : start + CHUNK]))  # (c, D_i)
+        x = torch.as_tensor(origin + points[start : start + CHUNK] @ basis.T)  # (c, D_i)
         packed = np.packbits(net.patterns(x).numpy(), axis=1)  # (c, ceil(F/8))
         seen.update(row.tobytes() for row in np.unique(packed, axis=0))
     return max(len(seen), 1)

@@ -1,0 +1,101 @@
+"""Exact 2-D partitions: areas tile the domain, patterns match the network, counts match known values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+from depthlab import Network
+from depthlab.construct.maximal import general_position_hyperplanes, max_regions_net
+from depthlab.regions import Plane, estimate_regions_2d_sampled, partition_2d, udl_max_regions, zaslavsky
+
+SQUARE = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+
+
+@st.composite
+def small_nets(draw):
+    depth = draw(st.integers(1, 3))
+    widths = [2] + [draw(st.integers(1, 7)) for _ in range(depth)] + [1]
+    activation = draw(st.sampled_from(["relu", "leaky_relu", "hardtanh", "identity"]))
+    seed = draw(st.integers(0, 10_000))
+    return Network.random(widths, init=("normal", 1.5, 0.7), seed=seed, activation=activation, negative_slope=0.2)
+
+
+def _check_partition(net, part):
+    assert part.areas.sum() == pytest.approx(part.domain_area, rel=1e-9)
+    assert (part.areas > 0).all()
+    x = part.to_input(part.interior_points())  # (R, D_i)
+    assert torch.equal(net.patterns(x), part.patterns)
+    assert len({row.tobytes() for row in part.patterns.numpy()}) == part.n_regions  # one polygon per pattern
+    mid = part.interior_points()
+    values = part.offsets + np.einsum("roi,ri->ro", part.slopes, mid)  # (R, D_o)
+    assert np.allclose(net(x).numpy(), values, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(small_nets(), st.sampled_from(["square", "triangle"]))
+def test_partition_tiles_domain_and_matches_network(net, shape):
+    domain = SQUARE if shape == "square" else np.array([[2.0, -1.5], [-1.0, 1.0], [-2.0, -2.0]])  # clockwise
+    part = partition_2d(net, domain)
+    _check_partition(net, part)
+    assert estimate_regions_2d_sampled(net, domain, 200) <= part.n_regions
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(st.integers(1, 4), st.integers(0, 1000))
+def test_plane_section_of_higher_dimensional_net(d_extra, seed):
+    net = Network.random([2 + d_extra, 6, 5, 2], init=("normal", 1.5, 0.7), seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    origin, u, v = torch.randn(3, 2 + d_extra, generator=g, dtype=torch.float64)
+    part = partition_2d(net, Plane(origin, u, v, bounds=(-2.0, 1.0, -1.0, 3.0)))
+    assert part.domain_area == pytest.approx(12.0)
+    _check_partition(net, part)
+
+
+@pytest.mark.parametrize("D", [1, 2, 5, 9])
+def test_shallow_arrangement_reaches_zaslavsky(D):
+    normals, offsets = general_position_hyperplanes(D, 2)
+    net = Network((torch.as_tensor(normals), torch.ones(1, D, dtype=torch.float64)),
+                  (torch.as_tensor(-offsets), torch.zeros(1, dtype=torch.float64)))
+    part = partition_2d(net, [[0, 0], [1, 0], [1, 1], [0, 1]])
+    assert part.n_regions == zaslavsky(D, 2)
+
+
+@pytest.mark.parametrize(("K", "D"), [(1, 6), (2, 6), (2, 8), (3, 6)])
+def test_two_input_max_regions_net_attains_eq_4_17(K, D):
+    net = max_regions_net(2, K, D)
+    part = partition_2d(net, [[0, 0], [1, 0], [1, 1], [0, 1]])
+    assert part.n_regions == udl_max_regions(D, 2, K)
+    assert part.areas.sum() == pytest.approx(1.0, rel=1e-9)
+
+
+def test_touching_lines_add_no_region():
+    # unit 2 is zero on the whole domain edge x = 1 only; unit 3 is identically 0
+    w = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    b = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+    net = Network((w, torch.ones(1, 3, dtype=torch.float64)), (b, torch.zeros(1, dtype=torch.float64)))
+    part = partition_2d(net, [[-1, -1], [1, -1], [1, 1], [-1, 1]])
+    assert part.n_regions == 2
+
+
+def test_plot_and_torch_module():
+    net = Network.random([2, 8, 8, 1], init=("normal", 1.5, 0.7), seed=3)
+    part = partition_2d(net.to_torch(), SQUARE)
+    assert part.n_regions == partition_2d(net, SQUARE).n_regions
+    ax = part.plot()
+    assert isinstance(ax.figure, Figure) and len(ax.collections) == 1
+    part.plot(Figure().add_subplot(), values="output")
+    assert len(part.polygons) == part.n_regions
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="must be a Plane"):
+        partition_2d(Network.random([3, 4, 1]), SQUARE)
+    with pytest.raises(ValueError, match="convex"):
+        partition_2d(Network.random([2, 4, 1]), [[0, 0], [2, 0], [1, 0.2], [1, 2]])
+    with pytest.raises(ValueError, match="piecewise-linear"):
+        partition_2d(Network.random([2, 4, 1], activation="tanh"), SQUARE)

@@ -45,6 +45,23 @@ def test_partition_tiles_domain_and_matches_network(net, shape):
     assert estimate_regions_2d_sampled(net, domain, 200) <= part.n_regions
 
 
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(small_nets(), st.integers(0, 1000))
+def test_every_sampled_point_lies_in_the_region_with_its_pattern(net, seed):
+    part = partition_2d(net, SQUARE)
+    points = np.random.default_rng(seed).uniform(-1, 1, size=(500, 2))  # (n, 2)
+    patterns = net.patterns(torch.as_tensor(points)).numpy()  # (n, F)
+    found = np.zeros(points.shape[0], dtype=int)
+    for polygon, pattern in zip(part.polygons, part.patterns.numpy()):
+        edges = np.roll(polygon, -1, axis=0) - polygon  # (V, 2) counter-clockwise
+        rel = points[:, None, :] - polygon[None]  # (n, V, 2)
+        cross = edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0]  # (n, V)
+        inside = (cross > 1e-9).all(axis=1)
+        assert (patterns[inside] == pattern).all()
+        found += inside
+    assert found.max() <= 1 and found.sum() >= 0.99 * points.shape[0]  # disjoint; misses only near edges
+
+
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(st.integers(1, 4), st.integers(0, 1000))
 def test_plane_section_of_higher_dimensional_net(d_extra, seed):

@@ -2,6 +2,7 @@
 
 from depthlab.regions.bounds import mlp_params, montufar, serra, udl_max_regions, zaslavsky
 from depthlab.regions.count_1d import Regions1D, count_regions_1d
+from depthlab.regions.distance import distance_to_boundary
 from depthlab.regions.sampling import (
     bisect_pattern_changes_1d,
     estimate_regions_1d_sampled,
@@ -12,6 +13,7 @@ __all__ = [
     "Regions1D",
     "bisect_pattern_changes_1d",
     "count_regions_1d",
+    "distance_to_boundary",
     "estimate_regions_1d_sampled",
     "estimate_regions_2d_sampled",
     "mlp_params",

@@ -31,7 +31,7 @@ NOISE = 64 * float(np.finfo(np.float64).eps)  # relative noise floor of a float6
 KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "hardtanh": (-1.0, 1.0), "identity": ()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Regions1D:
     """The linear regions a network meets along x(t) = a + t (b - a), t in [0, 1].
 

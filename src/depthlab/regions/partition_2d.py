@@ -86,7 +86,7 @@ def as_domain(domain, input_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return polygon, np.zeros(2), np.eye(2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Partition2D:
     """The linear regions of a network on a 2-D domain.
 

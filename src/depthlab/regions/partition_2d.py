@@ -220,35 +220,40 @@ def partition_2d(net: Network | nn.Module, domain) -> Partition2D:
     layers = list(zip(net.weights[:-1], net.biases[:-1]))
     for omega, beta in progress(layers, desc="partition_2d", unit="layer"):
         W, b = omega.numpy(), beta.numpy()
-        G = A @ W.T  # (R0, 2, D) pre-activation gradients
+        G = _batched_linear(A, W)  # (R0, 2, D) pre-activation gradients
         o = c @ W.T + b  # (R0, D)
-        G_abs = A_abs @ np.abs(W).T  # (R0, 2, D) noise scales
+        G_abs = _batched_linear(A_abs, np.abs(W))  # (R0, 2, D) noise scales
         o_abs = c_abs @ np.abs(W).T + np.abs(b)  # (R0, D)
+        p_max = np.maximum.reduceat(np.abs(vertices), starts[:-1], axis=0)  # (R0, 2) largest |coordinate|
+        noise = NOISE * (p_max[:, :1] * G_abs[:, 0] + p_max[:, 1:] * G_abs[:, 1] + o_abs)  # (R0, D)
         regions = _RegionBuffer(vertices, starts)
         for kink in kinks:
-            crossed = _crossed(vertices, starts, G, o - kink, G_abs, o_abs)  # (R0, D) layer-start regions cut
+            crossed = _crossed(vertices, starts, G, o - kink, noise)  # (R0, D) layer-start regions cut
             for j in np.flatnonzero(crossed.any(axis=0)):
-                regions.split(crossed[:, j], G[:, :, j], o[:, j] - kink, NOISE * G_abs[:, :, j], NOISE * o_abs[:, j])
+                regions.split(crossed[:, j], G[:, :, j], o[:, j] - kink, noise[:, j])
         vertices, starts, rows = regions.compact()
         p = _vertex_means(vertices, starts)  # (R, 2)
         Gr, orr = G[rows], o[rows]  # (R, 2, D), (R, D)
         z = p[:, :1] * Gr[:, 0] + p[:, 1:] * Gr[:, 1] + orr  # (R, D)
-        noise = NOISE * (np.abs(p[:, :1]) * G_abs[rows, 0] + np.abs(p[:, 1:]) * G_abs[rows, 1] + o_abs[rows])
-        z = np.where(np.abs(z) <= noise, 0.0, z)
+        z = np.where(np.abs(z) <= noise[rows], 0.0, z)
         A, c, layer_flags = _activate(net, Gr, orr, z)
         A_abs, c_abs = np.abs(A), np.abs(c)
         flags = np.concatenate([flags[rows], layer_flags], axis=1)
     W_out, b_out = net.weights[-1].numpy(), net.biases[-1].numpy()
-    slopes = (A @ W_out.T).transpose(0, 2, 1)  # (R, D_o, 2)
+    slopes = _batched_linear(A, W_out).transpose(0, 2, 1)  # (R, D_o, 2)
     offsets = c @ W_out.T + b_out  # (R, D_o)
     patterns = torch.as_tensor(_order_flags(flags, net))
     seconds = time.perf_counter() - start_time
     return Partition2D(vertices, starts, patterns, slopes, offsets, polygon, origin, basis, seconds)
 
 
-def _crossed(
-    vertices: np.ndarray, starts: np.ndarray, G: np.ndarray, o: np.ndarray, G_abs: np.ndarray, o_abs: np.ndarray
-) -> np.ndarray:
+def _batched_linear(A: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """A (R, 2, D_k) -> A @ W.T (R, 2, D_{k+1}) as one matrix product."""
+    R, two, D = A.shape
+    return (A.reshape(R * two, D) @ W.T).reshape(R, two, W.shape[0])
+
+
+def _crossed(vertices: np.ndarray, starts: np.ndarray, G: np.ndarray, o: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """(R, D) bool: whether unit j's zero line strictly crosses region r (vertices beyond noise on both sides)."""
     counts = np.diff(starts)
     owner = np.repeat(np.arange(counts.shape[0]), counts)  # (V,)
@@ -258,9 +263,9 @@ def _crossed(
         sl = slice(j0, j0 + block)
         x, y = vertices[:, :1], vertices[:, 1:]  # (V, 1) each
         z = x * G[owner, 0, sl] + y * G[owner, 1, sl] + o[owner, sl]  # (V, d)
-        noise = NOISE * (np.abs(x) * G_abs[owner, 0, sl] + np.abs(y) * G_abs[owner, 1, sl] + o_abs[owner, sl])
-        pos = np.logical_or.reduceat(z > noise, starts[:-1], axis=0)  # (R, d)
-        neg = np.logical_or.reduceat(z < -noise, starts[:-1], axis=0)
+        eps = noise[owner, sl]  # (V, d)
+        pos = np.logical_or.reduceat(z > eps, starts[:-1], axis=0)  # (R, d)
+        neg = np.logical_or.reduceat(z < -eps, starts[:-1], axis=0)
         out[:, sl] = pos & neg
     return out
 
@@ -281,9 +286,7 @@ class _RegionBuffer:
         self.rows[:n], self.alive[:n] = np.arange(n), True
         self.n = n
 
-    def split(
-        self, crossed: np.ndarray, g: np.ndarray, o: np.ndarray, g_noise: np.ndarray, o_noise: np.ndarray
-    ) -> None:
+    def split(self, crossed: np.ndarray, g: np.ndarray, o: np.ndarray, noise: np.ndarray) -> None:
         """Clip every live region whose layer-start ancestor row is crossed by g[row] . p + o[row] = 0."""
         n = self.n
         idx = np.flatnonzero(self.alive[:n] & crossed[self.rows[:n]])  # (Rc,) candidates
@@ -294,8 +297,8 @@ class _RegionBuffer:
         vidx = np.repeat(self.vstart[idx] - sub_starts[:-1], counts) + np.arange(sub_starts[-1])  # (Vc,)
         sv, row_v = self.verts[vidx], np.repeat(self.rows[idx], counts)  # (Vc, 2), (Vc,)
         z = np.einsum("vi,vi->v", sv, g[row_v]) + o[row_v]  # (Vc,)
-        noise = np.einsum("vi,vi->v", np.abs(sv), g_noise[row_v]) + o_noise[row_v]
-        pos, neg = z > noise, z < -noise
+        eps = noise[row_v]  # (Vc,)
+        pos, neg = z > eps, z < -eps
         split = np.logical_or.reduceat(pos, sub_starts[:-1]) & np.logical_or.reduceat(neg, sub_starts[:-1])  # (Rc,)
         if not split.any():
             return

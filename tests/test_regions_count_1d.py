@@ -61,6 +61,15 @@ def test_known_counts():
         assert (r.n_regions, r.n_pieces) == (d + 1, d + 1)
 
 
+def test_composed_tents_touch_zero_at_every_fold_and_still_count_exactly():
+    net = zigzag_net(2)  # the tent map: its kink at 0 is met exactly at every fold of the layers before
+    for _ in range(11):
+        net = compose(net, zigzag_net(2))
+    r = count_regions_1d(net, 0.0, 1.0)
+    assert (r.n_regions, r.n_pieces) == (4096, 4096)
+    assert torch.allclose(r.breakpoints, torch.arange(1, 4096, dtype=torch.float64) / 4096, atol=1e-12)
+
+
 def test_folding_net_5x10_has_11_to_the_5_regions():
     net = folding_net(5, 10)
     r = count_regions_1d(net, 0.0, 1.0)

@@ -13,6 +13,7 @@ read at its vertex mean (an interior point) and gives the next layer's maps.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,8 +208,6 @@ def partition_2d(net: Network | nn.Module, domain) -> Partition2D:
     >>> part.n_regions, round(float(part.areas.sum()), 9)  # 3 lines in general position: 1 + 3 + 3
     (7, 4.0)
     """
-    import time
-
     start_time = time.perf_counter()
     net = as_network(net)
     polygon, origin, basis = as_domain(domain, net.input_dim)
@@ -237,7 +236,7 @@ def partition_2d(net: Network | nn.Module, domain) -> Partition2D:
         z = p[:, :1] * Gr[:, 0] + p[:, 1:] * Gr[:, 1] + orr  # (R, D)
         z = np.where(np.abs(z) <= noise[rows], 0.0, z)
         A, c, layer_flags = _activate(net, Gr, orr, z)
-        A_abs, c_abs = np.abs(A), np.abs(c)
+        A_abs, c_abs = np.abs(A), np.abs(c)  # local magnitudes (a bound compounded over layers is far too loose)
         flags = np.concatenate([flags[rows], layer_flags], axis=1)
     W_out, b_out = net.weights[-1].numpy(), net.biases[-1].numpy()
     slopes = _batched_linear(A, W_out).transpose(0, 2, 1)  # (R, D_o, 2)

@@ -38,6 +38,18 @@ def test_count_equals_bisection_brute_force(case):
     assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
 
 
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000), st.sampled_from(["relu", "hardtanh"]))
+def test_deep_nets_count_equals_brute_force(seed, activation):
+    # rounding accumulates over 12 layers: the noise floor must neither split nor merge real regions
+    net = Network.random([3] + [12] * 12 + [1], init=("normal", 1.5, 0.3), seed=seed, activation=activation)
+    a, b = 2 * torch.randn(2, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    exact = count_regions_1d(net, a, b)
+    changes = bisect_pattern_changes_1d(net, a, b, n_samples=10_001)
+    assert exact.n_regions == changes.numel() + 1
+    assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
+
+
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(small_nets())
 def test_patterns_and_outputs_match_the_network(case):

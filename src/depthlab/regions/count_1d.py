@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import as_tensor
@@ -102,7 +103,7 @@ def as_network(net: Network | nn.Module) -> Network:
     return net.to(torch.float64)
 
 
-def _segment_end(value, name: str, input_dim: int) -> torch.Tensor:
+def _segment_end(value: ArrayLike, name: str, input_dim: int) -> torch.Tensor:
     point = as_tensor(value, name).reshape(-1)  # (D_i,)
     if point.shape[0] != input_dim:
         raise ValueError(
@@ -112,7 +113,7 @@ def _segment_end(value, name: str, input_dim: int) -> torch.Tensor:
     return point
 
 
-def count_regions_1d(net: Network | nn.Module, a, b, merge_tol: float = 1e-12) -> Regions1D:
+def count_regions_1d(net: Network | nn.Module, a: ArrayLike, b: ArrayLike, merge_tol: float = 1e-12) -> Regions1D:
     """Exact activation regions and affine pieces of `net` along the segment from `a` to `b`.
 
     Parameters

@@ -13,6 +13,7 @@ This is the quantity Hanin & Rolnick 2019 show scales like 1 / N at initializati
 from __future__ import annotations
 
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import as_tensor, check_features
@@ -20,7 +21,7 @@ from depthlab.network import Network
 from depthlab.regions.count_1d import KINKS, as_network
 
 
-def distance_to_boundary(net: Network | nn.Module, x) -> torch.Tensor:
+def distance_to_boundary(net: Network | nn.Module, x: ArrayLike) -> torch.Tensor:
     """Euclidean distance from each point to the nearest boundary of its activation region.
 
     Parameters

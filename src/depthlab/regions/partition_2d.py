@@ -21,6 +21,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import as_tensor
@@ -50,7 +51,7 @@ class Plane:
         return np.array([[s0, r0], [s1, r0], [s1, r1], [s0, r1]])
 
 
-def as_domain(domain, input_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def as_domain(domain: ArrayLike | Plane, input_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(polygon (M, 2) counter-clockwise, origin (D_i,), basis (D_i, 2)) with x = origin + basis p."""
     if isinstance(domain, Plane):
         origin = as_tensor(domain.origin, "origin").reshape(-1).numpy()
@@ -185,7 +186,7 @@ class Partition2D:
         return f"Partition2D(n_regions={self.n_regions}, domain_area={self.domain_area:.6g})"
 
 
-def partition_2d(net: Network | nn.Module, domain) -> Partition2D:
+def partition_2d(net: Network | nn.Module, domain: ArrayLike | Plane) -> Partition2D:
     """Exact linear regions of `net` on a convex polygon (2 inputs) or a `Plane` section.
 
     Parameters

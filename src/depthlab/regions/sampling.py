@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import check_int
 from depthlab.network import Network
 from depthlab.regions.count_1d import _segment_end, as_network
+from depthlab.regions.partition_2d import Plane, as_domain
 
 CHUNK = 65_536  # points per forward pass
 
@@ -28,7 +30,7 @@ def _patterns_along(net: Network, a: torch.Tensor, b: torch.Tensor, t: torch.Ten
     return torch.cat(out)
 
 
-def estimate_regions_1d_sampled(net: Network | nn.Module, a, b, n_samples: int) -> int:
+def estimate_regions_1d_sampled(net: Network | nn.Module, a: ArrayLike, b: ArrayLike, n_samples: int) -> int:
     """Regions met along a -> b estimated on a grid: 1 + the number of consecutive pattern changes.
 
     A lower bound on the exact count (regions thinner than the grid spacing can be missed).
@@ -62,7 +64,7 @@ def estimate_regions_1d_sampled(net: Network | nn.Module, a, b, n_samples: int) 
 
 
 def bisect_pattern_changes_1d(
-    net: Network | nn.Module, a, b, n_samples: int = 2001, tol: float = 1e-13
+    net: Network | nn.Module, a: ArrayLike, b: ArrayLike, n_samples: int = 2001, tol: float = 1e-13
 ) -> torch.Tensor:
     """Brute force: locations t in (0, 1) where the activation pattern changes, found by bisection.
 
@@ -94,7 +96,7 @@ def bisect_pattern_changes_1d(
     return torch.sort(0.5 * (lo + hi)).values
 
 
-def estimate_regions_2d_sampled(net: Network | nn.Module, domain, n_grid: int) -> int:
+def estimate_regions_2d_sampled(net: Network | nn.Module, domain: ArrayLike | Plane, n_grid: int) -> int:
     """Distinct activation patterns on an n_grid x n_grid grid over a 2-D domain (a lower bound).
 
     Parameters
@@ -103,19 +105,26 @@ def estimate_regions_2d_sampled(net: Network | nn.Module, domain, n_grid: int) -
     domain : array (M, 2) convex polygon (2-input nets) or `Plane`
         The grid covers the bounding box; points outside a polygon are dropped.
     n_grid : int >= 2
-    """
-    from depthlab.regions.partition_2d import as_domain  # local: partition_2d imports this module's users
 
+    Examples
+    --------
+    >>> from depthlab import Network
+    >>> net = Network.random([2, 3, 1], init=("normal", 1.0, 0.3), seed=4)
+    >>> estimate_regions_2d_sampled(net, [[-1, -1], [1, -1], [1, 1], [-1, 1]], 50)  # exact: 7
+    7
+    """
     net = as_network(net)
     n = check_int(n_grid, "n_grid", 2)
     polygon, origin, basis = as_domain(domain, net.input_dim)
     lo, hi = polygon.min(axis=0), polygon.max(axis=0)
-    s, r = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
-    points = np.stack([s.ravel(), r.ravel()], axis=1)  # (n^2, 2)
-    points = points[_inside_convex(polygon, points)]
+    s_axis, r_axis = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    rows_per_chunk = max(1, CHUNK // n)
     seen: set[bytes] = set()
-    for start in range(0, points.shape[0], CHUNK):
-        x = torch.as_tensor(origin + points[start : start + CHUNK] @ basis.T)  # (c, D_i)
+    for start in range(0, n, rows_per_chunk):
+        s, r = np.meshgrid(s_axis, r_axis[start : start + rows_per_chunk])
+        points = np.stack([s.ravel(), r.ravel()], axis=1)  # (c, 2)
+        points = points[_inside_convex(polygon, points)]
+        x = torch.as_tensor(origin + points @ basis.T)  # (c, D_i)
         packed = np.packbits(net.patterns(x).numpy(), axis=1)  # (c, ceil(F/8))
         seen.update(row.tobytes() for row in np.unique(packed, axis=0))
     return max(len(seen), 1)

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from depthlab import Network
 from depthlab.regions import estimate_regions_2d_sampled, partition_2d
@@ -34,7 +35,12 @@ def timed(fn, *args):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="widths 16, 32 only")
-    quick = parser.parse_args().quick
+    parser.add_argument("--threads", type=int, default=None, help="limit torch and BLAS threads (default: as found)")
+    args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
+    quick = args.quick
     widths = (16, 32) if quick else (32, 64, 128)
     print(f"threads: {torch.get_num_threads()}")
     print(f"{'network':16s} {'regions':>9s} {'s':>7s} {'regions/s':>10s} {'grid':>11s} {'sampled':>9s} {'missed':>9s}")
@@ -42,9 +48,12 @@ def main() -> None:
         net = Network.random([2, W, W, W, 1], init=("normal", math.sqrt(2), 1.0), seed=0)
         part, seconds = timed(partition_2d, net, DOMAIN)
         assert abs(part.areas.sum() - part.domain_area) <= 1e-9 * part.domain_area
-        _, t_cal = timed(estimate_regions_2d_sampled, net, DOMAIN, 100)
-        n = max(2, int(100 * math.sqrt(seconds / t_cal)))
-        found, t = timed(estimate_regions_2d_sampled, net, DOMAIN, n)
+        n = 200
+        for _ in range(3):  # size the grid so that sampling takes the exact method's time
+            found, t = timed(estimate_regions_2d_sampled, net, DOMAIN, n)
+            if abs(t / seconds - 1) < 0.2:
+                break
+            n = max(2, int(n * math.sqrt(seconds / t)))
         label = f"2-{W}-{W}-{W}-1"
         print(
             f"{label:16s} {part.n_regions:9,d} {seconds:7.3f} {part.n_regions / seconds:10,.0f} "

@@ -14,6 +14,7 @@ import math
 import time
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from depthlab import Network
 from depthlab.construct.maximal import folding_net
@@ -28,10 +29,12 @@ def timed(fn, *args):
 
 def equal_time_sampling(net: Network, a, b, seconds: float) -> tuple[int, int, float]:
     """(regions found, grid size, seconds) for a grid that takes about `seconds`."""
-    calibrate = 20_000
-    _, t_cal = timed(estimate_regions_1d_sampled, net, a, b, calibrate)
-    n = max(2, int(calibrate * seconds / t_cal))
-    found, t = timed(estimate_regions_1d_sampled, net, a, b, n)
+    n = 20_000
+    for _ in range(3):
+        found, t = timed(estimate_regions_1d_sampled, net, a, b, n)
+        if abs(t / seconds - 1) < 0.2:
+            break
+        n = max(2, int(n * seconds / t))
     return found, n, t
 
 
@@ -57,7 +60,12 @@ def cases(quick: bool):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller random networks")
-    quick = parser.parse_args().quick
+    parser.add_argument("--threads", type=int, default=None, help="limit torch and BLAS threads (default: as found)")
+    args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
+    quick = args.quick
     print(f"threads: {torch.get_num_threads()}")
     header = f"{'network':62s} {'exact':>9s} {'s':>7s} {'regions/s':>10s} {'grid':>10s} {'sampled':>9s} {'missed':>9s}"
     print(header)

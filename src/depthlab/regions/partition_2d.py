@@ -213,17 +213,13 @@ def partition_2d(net: Network | nn.Module, domain: ArrayLike | Plane) -> Partiti
     net = as_network(net)
     polygon, origin, basis = as_domain(domain, net.input_dim)
     vertices, starts = polygon.copy(), np.array([0, polygon.shape[0]])
-    A, c = basis.T[None, :, :], origin[None, :]  # (1, 2, D_i), (1, D_i): x = c + p @ A
-    A_abs, c_abs = np.abs(A), np.abs(c)
+    weights = [(w.numpy(), bias.numpy()) for w, bias in zip(net.weights, net.biases)]
+    # maps of the first layer's pre-activations: z = o + p @ G, with magnitudes for the noise floor
+    A, c = basis.T[None], origin[None]  # (1, 2, D_i), (1, D_i): x = c + p @ A
+    G, o, G_abs, o_abs = _linear_maps(A, c, np.abs(A), np.abs(c), *weights[0])
     flags = np.zeros((1, 0), dtype=bool)
     kinks = KINKS[net.activation]
-    layers = list(zip(net.weights[:-1], net.biases[:-1]))
-    for omega, beta in progress(layers, desc="partition_2d", unit="layer"):
-        W, b = omega.numpy(), beta.numpy()
-        G = _batched_linear(A, W)  # (R0, 2, D) pre-activation gradients
-        o = c @ W.T + b  # (R0, D)
-        G_abs = _batched_linear(A_abs, np.abs(W))  # (R0, 2, D) noise scales
-        o_abs = c_abs @ np.abs(W).T + np.abs(b)  # (R0, D)
+    for k in progress(range(net.depth), desc="partition_2d", unit="layer"):
         p_max = np.maximum.reduceat(np.abs(vertices), starts[:-1], axis=0)  # (R0, 2) largest |coordinate|
         noise = NOISE * (p_max[:, :1] * G_abs[:, 0] + p_max[:, 1:] * G_abs[:, 1] + o_abs)  # (R0, D)
         regions = _RegionBuffer(vertices, starts)
@@ -232,19 +228,55 @@ def partition_2d(net: Network | nn.Module, domain: ArrayLike | Plane) -> Partiti
             for j in np.flatnonzero(crossed.any(axis=0)):
                 regions.split(crossed[:, j], G[:, :, j], o[:, j] - kink, noise[:, j])
         vertices, starts, rows = regions.compact()
-        p = _vertex_means(vertices, starts)  # (R, 2)
-        Gr, orr = G[rows], o[rows]  # (R, 2, D), (R, D)
-        z = p[:, :1] * Gr[:, 0] + p[:, 1:] * Gr[:, 1] + orr  # (R, D)
-        z = np.where(np.abs(z) <= noise[rows], 0.0, z)
-        A, c, layer_flags = _activate(net, Gr, orr, z)
-        A_abs, c_abs = np.abs(A), np.abs(c)  # local magnitudes (a bound compounded over layers is far too loose)
+        G, o, G_abs, o_abs, layer_flags = _next_layer(net, G, o, G_abs, noise, rows, vertices, starts, weights[k + 1])
         flags = np.concatenate([flags[rows], layer_flags], axis=1)
-    W_out, b_out = net.weights[-1].numpy(), net.biases[-1].numpy()
-    slopes = _batched_linear(A, W_out).transpose(0, 2, 1)  # (R, D_o, 2)
-    offsets = c @ W_out.T + b_out  # (R, D_o)
+    slopes, offsets = G.transpose(0, 2, 1), o  # (R, D_o, 2), (R, D_o): the output layer's maps
     patterns = torch.as_tensor(_order_flags(flags, net))
     seconds = time.perf_counter() - start_time
     return Partition2D(vertices, starts, patterns, slopes, offsets, polygon, origin, basis, seconds)
+
+
+def _linear_maps(
+    A: np.ndarray, c: np.ndarray, A_abs: np.ndarray, c_abs: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Affine maps of W h + b given h = c + p @ A per region: G (R, 2, D), o (R, D) and their magnitudes."""
+    W_abs = np.abs(W)
+    return _batched_linear(A, W), c @ W.T + b, _batched_linear(A_abs, W_abs), c_abs @ W_abs.T + np.abs(b)
+
+
+def _next_layer(
+    net: Network,
+    G: np.ndarray,
+    o: np.ndarray,
+    G_abs: np.ndarray,
+    noise: np.ndarray,
+    rows: np.ndarray,
+    vertices: np.ndarray,
+    starts: np.ndarray,
+    layer: tuple[np.ndarray, np.ndarray],
+    chunk: int = 8192,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each final region's pattern (read at its vertex mean) and the next layer's maps, in chunks of regions.
+
+    G, o, G_abs, noise are indexed by layer-start row; returns G', o', G_abs', o_abs' (R, 2, D'), (R, D')
+    of the next layer's pre-activations (or the output) and this layer's flags (R, F_k).
+    """
+    p = _vertex_means(vertices, starts)  # (R, 2)
+    W, b = layer
+    R = rows.shape[0]
+    out_G, out_G_abs = np.empty((R, 2, W.shape[0])), np.empty((R, 2, W.shape[0]))
+    out_o, out_o_abs = np.empty((R, W.shape[0])), np.empty((R, W.shape[0]))
+    flags = []
+    for lo in range(0, R, chunk):
+        sl, r = slice(lo, lo + chunk), rows[lo : lo + chunk]
+        Gr, orr = G[r], o[r]  # (c, 2, D), (c, D)
+        z = p[sl, :1] * Gr[:, 0] + p[sl, 1:] * Gr[:, 1] + orr  # (c, D)
+        z = np.where(np.abs(z) <= noise[r], 0.0, z)
+        A, c, chunk_flags = _activate(net, Gr, orr, z)
+        # local magnitudes: a bound compounded over layers is far too loose (it undercounts deep nets)
+        out_G[sl], out_o[sl], out_G_abs[sl], out_o_abs[sl] = _linear_maps(A, c, np.abs(A), np.abs(c), W, b)
+        flags.append(chunk_flags)
+    return out_G, out_o, out_G_abs, out_o_abs, np.concatenate(flags) if flags else np.zeros((0, 0), dtype=bool)
 
 
 def _batched_linear(A: np.ndarray, W: np.ndarray) -> np.ndarray:

@@ -41,3 +41,20 @@ def test_ball_of_that_radius_keeps_the_pattern(seed, d_in):
 def test_identity_net_has_no_boundary():
     net = Network.random([3, 4, 1], activation="identity")
     assert torch.isinf(distance_to_boundary(net, torch.zeros(2, 3))).all()
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000), st.sampled_from(["relu", "leaky_relu", "hardtanh"]))
+def test_wide_input_matches_autograd_jacobians(seed, activation):
+    # input wider than the first layer: the Gram-matrix path
+    net = Network.random([20, 6, 7, 1], init=("normal", 1.5, 0.7), seed=seed, activation=activation)
+    x = torch.randn(5, 20, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    kinks = (-1.0, 1.0) if activation == "hardtanh" else (0.0,)
+    expected = []
+    for point in x:
+        z = torch.cat(net.preactivations(point[None]), dim=1)[0]  # (N,)
+        jac = torch.autograd.functional.jacobian(lambda p: torch.cat(net.preactivations(p[None]), dim=1)[0], point)
+        norm = jac.norm(dim=1)  # (N,)
+        dist = torch.stack([(z - c).abs() / norm for c in kinks]).min(dim=0).values
+        expected.append(dist[norm > 0].min())
+    assert torch.allclose(distance_to_boundary(net, x), torch.stack(expected), rtol=1e-9)

@@ -42,19 +42,36 @@ def distance_to_boundary(net: Network | nn.Module, x: ArrayLike) -> torch.Tensor
     [0.04999999999999999, 0.0]
     """
     net = as_network(net)
-    h = check_features(as_tensor(x, "x"), "x", net.input_dim)  # (B, D_i)
-    jac = torch.eye(net.input_dim, dtype=torch.float64).expand(h.shape[0], -1, -1)  # (B, D_i, D_i)
+    x = check_features(as_tensor(x, "x"), "x", net.input_dim)  # (B, D_i)
+    chunk = max(1, 8_000_000 // (max(net.widths[1:-1], default=1) * min(net.widths[:2])))  # Jacobians in memory
+    parts = [_distance(net, x[lo : lo + chunk]) for lo in range(0, x.shape[0], chunk)]
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
+
+
+def _distance(net: Network, h: torch.Tensor) -> torch.Tensor:
+    """distance_to_boundary for one batch h (B, D_i) -> (B,).
+
+    The Jacobian of layer k's pre-activations is kept as P_k @ R (P_k: (B, D_k, m)) with R the first
+    layer's weights when the input is wider than the first layer (m = D_1, row norms through the Gram
+    matrix R R^T), else R = identity (m = D_i): the cheaper of the two.
+    """
+    first = net.weights[0]  # (D_1, D_i)
+    if net.input_dim <= first.shape[0]:
+        P, gram = first.expand(h.shape[0], -1, -1), None  # (B, D_1, D_i)
+    else:
+        P, gram = torch.eye(first.shape[0], dtype=torch.float64).expand(h.shape[0], -1, -1), first @ first.T
     best = torch.full((h.shape[0],), float("inf"), dtype=torch.float64)
-    for omega, beta in zip(net.weights[:-1], net.biases[:-1]):
+    for k, (omega, beta) in enumerate(zip(net.weights[:-1], net.biases[:-1])):
         z = h @ omega.T + beta  # (B, D)
-        jac = omega @ jac  # (B, D, D_i)
-        norm = jac.norm(dim=2)  # (B, D)
+        if k > 0:
+            P = omega @ P  # (B, D, m)
+        squared = (P * P).sum(dim=2) if gram is None else ((P @ gram) * P).sum(dim=2)  # (B, D)
+        norm = squared.clamp_min(0.0).sqrt()
         for c in KINKS[net.activation]:
             dist = (z - c).abs() / norm  # (B, D)
             best = torch.minimum(best, torch.where(norm > 0, dist, torch.inf).min(dim=1).values)
-        gain = _gain(net, z)  # (B, D)
         h = net._act(z)
-        jac = gain[..., None] * jac
+        P = _gain(net, z)[..., None] * P
     return best
 
 

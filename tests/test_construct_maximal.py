@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from depthlab.construct.maximal import fold_layer, folding_net, max_regions_net, shallow_max_regions_net
+from depthlab.construct.maximal import (
+    fold_layer,
+    folding_net,
+    general_position_hyperplanes,
+    max_regions_net,
+    shallow_max_regions_net,
+)
 from depthlab.regions import count_regions_1d
 from depthlab.regions.bounds import mlp_params, udl_max_regions
 
@@ -45,3 +54,14 @@ def test_narrow_layers_are_rejected():
         folding_net(2, 2)
     with pytest.raises(ValueError, match="multiple of D_i"):
         max_regions_net(2, 2, 5)
+
+
+@pytest.mark.parametrize(("D_i", "D"), [(2, 9), (3, 5), (3, 8), (4, 9)])
+def test_last_layer_arrangement_is_generic_with_every_vertex_inside_the_cube(D_i, D):
+    normals, offsets = general_position_hyperplanes(D, D_i)
+    for subset in itertools.combinations(range(D), D_i):
+        rows = list(subset)
+        vertex = np.linalg.solve(normals[rows], offsets[rows])  # (D_i,)
+        assert np.abs(vertex - 0.5).max() <= 0.25 + 1e-12
+        others = np.delete(np.arange(D), rows)
+        assert np.abs(normals[others] @ vertex - offsets[others]).min() > 1e-9  # no D_i + 1 planes meet

@@ -18,6 +18,7 @@ parameters and 11^5 = 161,051 regions. With D <= 2 no ReLU layer folds [0, 1] on
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -121,14 +122,22 @@ def shallow_max_regions_net(D: int, dtype: torch.dtype = torch.float64) -> Netwo
 def general_position_hyperplanes(D: int, D_i: int, spread: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """D hyperplanes n_j . x = e_j in general position, all meeting points inside [0, 1]^D_i.
 
-    Normals on the moment curve (any D_i of them independent), offsets a small generic perturbation of
-    the planes through the cube's centre, shrunk until every vertex (checked exactly for D_i <= 2, by
-    the worst-conditioned sub-system bound otherwise) is within `spread` of the centre.
+    Normals spread over a half-circle in the first two coordinates (powers of a parameter in the others),
+    offsets a generic perturbation of the planes through the cube's centre, scaled so that every vertex
+    (the meeting point of D_i planes) is within `spread` of the centre in every coordinate. The vertices
+    are enumerated exactly when there are at most 100,000 of them; beyond that the scale comes from a
+    conditioning bound and is not verified.
 
     Returns
     -------
     normals : ndarray (D, D_i)
     offsets : ndarray (D,)
+
+    Examples
+    --------
+    >>> normals, offsets = general_position_hyperplanes(4, 2)
+    >>> normals.shape, offsets.shape
+    ((4, 2), (4,))
     """
     t = np.linspace(-1.0, 1.0, D) if D > 1 else np.zeros(1)
     normals = np.stack([t**p for p in range(D_i)], axis=1)  # (D, D_i)
@@ -139,20 +148,20 @@ def general_position_hyperplanes(D: int, D_i: int, spread: float = 0.25) -> tupl
     golden = (np.sqrt(5.0) - 1.0) / 2.0
     jitter = (np.arange(1, D + 1) * golden) % 1.0 - 0.5  # (D,) generic, deterministic
     centre = np.full(D_i, 0.5)
-    shrink = spread * _smallest_singular_value(normals, D_i) / math.sqrt(D_i)
-    offsets = normals @ centre + shrink * jitter  # (D,)
+    offsets = normals @ centre + spread * jitter / _largest_vertex_offset(normals, jitter)  # (D,)
     return normals, offsets
 
 
-def _smallest_singular_value(normals: np.ndarray, D_i: int) -> float:
-    """Smallest singular value over the D_i x D_i sub-systems (exhaustive for D_i <= 2, a bound otherwise)."""
-    D = normals.shape[0]
-    if D < D_i or D_i == 1:
+def _largest_vertex_offset(normals: np.ndarray, jitter: np.ndarray) -> float:
+    """max over D_i-subsets S of |N_S^-1 jitter_S|_inf: how far the vertices move per unit of offset."""
+    D, D_i = normals.shape
+    if D < D_i:
         return 1.0
-    if D_i == 2:
-        cross = np.abs(normals[:, None, 0] * normals[None, :, 1] - normals[:, None, 1] * normals[None, :, 0])
-        return float(cross[~np.eye(D, dtype=bool)].min())
-    return float(np.linalg.svd(normals, compute_uv=False).min()) / D
+    if math.comb(D, D_i) > 100_000:
+        return float(np.abs(jitter).max()) * math.sqrt(D_i) * D / float(np.linalg.svd(normals, compute_uv=False).min())
+    subsets = np.array(list(itertools.combinations(range(D), D_i)))  # (S, D_i)
+    moves = np.linalg.solve(normals[subsets], jitter[subsets][..., None])[..., 0]  # (S, D_i)
+    return max(float(np.abs(moves).max()), 1e-12)
 
 
 def max_regions_net(D_i: int, K: int, D: int, dtype: torch.dtype = torch.float64) -> Network:
@@ -163,8 +172,9 @@ def max_regions_net(D_i: int, K: int, D: int, dtype: torch.dtype = torch.float64
     (D / D_i + 1)^(D_i (K - 1)) boxes each mapped onto the whole cube. The last layer places D
     hyperplanes in general position with every vertex inside the cube, adding Zaslavsky's
     sum_{j <= D_i} C(D, j) regions in every box; the output is the sum of the last layer's units.
-    Total: udl_max_regions(D, D_i, K) regions on [0, 1]^D_i (checked exactly for D_i <= 2 with
-    `partition_2d`; for D_i > 2 the offsets are chosen by a conditioning bound, not verified).
+    Total: udl_max_regions(D, D_i, K) regions on [0, 1]^D_i: counted exactly with `partition_2d` for
+    D_i = 2; for larger D_i every vertex of the last layer's arrangement is checked to lie inside the
+    cube (which gives Zaslavsky's count there) when there are at most 100,000 vertices.
 
     Parameters
     ----------

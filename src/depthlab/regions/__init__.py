@@ -3,6 +3,7 @@
 from depthlab.regions.bounds import mlp_params, montufar, serra, udl_max_regions, zaslavsky
 from depthlab.regions.count_1d import Regions1D, count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
+from depthlab.regions.partition_2d import Partition2D, Plane, partition_2d
 from depthlab.regions.sampling import (
     bisect_pattern_changes_1d,
     estimate_regions_1d_sampled,
@@ -10,6 +11,8 @@ from depthlab.regions.sampling import (
 )
 
 __all__ = [
+    "Partition2D",
+    "Plane",
     "Regions1D",
     "bisect_pattern_changes_1d",
     "count_regions_1d",
@@ -18,11 +21,8 @@ __all__ = [
     "estimate_regions_2d_sampled",
     "mlp_params",
     "montufar",
+    "partition_2d",
     "serra",
     "udl_max_regions",
     "zaslavsky",
 ]
-
-from depthlab.regions.partition_2d import Partition2D, Plane, partition_2d  # noqa: E402
-
-__all__ += ["Partition2D", "Plane", "partition_2d"]

@@ -51,3 +51,13 @@ def test_fit_rejects_bad_targets_and_nan():
         fit(Network.random([3, 4, 2]), x, y + 5, loss="cross_entropy")
     with pytest.raises(ValueError, match="NaN"):
         fit(Network.random([3, 4, 1]), x.masked_fill(x > 1, float("nan")), y.double())
+
+
+def test_target_accuracy_stops_once_every_label_is_fit():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (40,), generator=generator)  # random labels
+    out = fit(Network.random([3, 64, 3], seed=1), x, y, loss="cross_entropy", optimizer="gd", lr=0.5,
+              steps=5000, target_accuracy=1.0)
+    assert out.stopped_early and out.steps_run < 5000
+    assert accuracy(out.net, x, y) == 1.0

@@ -78,6 +78,7 @@ def fit(
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
     target_loss: float | None = None,
+    target_accuracy: float | None = None,
     desc: str = "",
 ) -> FitResult:
     """Train `net` on (x, y) and return the trained copy with its loss history.
@@ -102,6 +103,9 @@ def fit(
         Precision of training; the returned network has `net`'s dtype.
     target_loss : float or None
         Stop as soon as the full-batch loss at a step is <= this value.
+    target_accuracy : float or None
+        With cross_entropy and full batches: stop as soon as the training accuracy measured before a
+        step (on the same forward pass) is >= this value; `steps_run` then counts the updates needed.
 
     Examples
     --------
@@ -133,7 +137,12 @@ def fit(
             cursor += batch_size
             xb, yb = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
-        batch_loss = criterion(model(xb), yb)
+        output = model(xb)  # (B, D_o)
+        if target_accuracy is not None and full_batch and loss == "cross_entropy":
+            if float((output.argmax(dim=1) == yb).double().mean()) >= target_accuracy:
+                result.stopped_early = True
+                break
+        batch_loss = criterion(output, yb)
         batch_loss.backward()
         opt.step()
         result.losses.append(float(batch_loss.detach()))

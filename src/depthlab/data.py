@@ -258,21 +258,23 @@ def _load_idx_pair(
     return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
 
 
-def load_mnist(data_dir: str | Path | None = None, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST images and labels of one split.
+def load_mnist(
+    data_dir: str | Path | None = None, split: str = "test", download: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST images and labels of one split ("train" or "test"); download=False never touches the network.
 
     Returns
     -------
     images : (N, 28, 28) uint8; labels : (N,) int64. N = 60,000 (train) or 10,000 (test).
     """
-    return _load_idx_pair("mnist", split, data_dir)
+    return _load_idx_pair("mnist", split, data_dir, download=download)
 
 
 def load_fashion_mnist(
-    data_dir: str | Path | None = None, split: str = "test"
+    data_dir: str | Path | None = None, split: str = "test", download: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST images and labels of one split: (N, 28, 28) uint8 and (N,) int64."""
-    return _load_idx_pair("fashion-mnist", split, data_dir)
+    return _load_idx_pair("fashion-mnist", split, data_dir, download=download)
 
 
 # ------------------------------------------------------------------------------------------ data sets

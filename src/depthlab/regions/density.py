@@ -28,6 +28,7 @@ from depthlab.checks import check_int
 from depthlab.network import Network
 from depthlab.regions.count_1d import as_network, count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
+from depthlab.regions.partition_2d import Partition2D
 
 
 def equal_neuron_widths(n_neurons: int, depth: int) -> list[int]:
@@ -225,3 +226,37 @@ def fit_line(x: Sequence[float], y: Sequence[float]) -> LineFit:
     total = float(((ys - ys.mean()) ** 2).sum())
     r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else 1.0
     return LineFit(float(slope), float(intercept), r2)
+
+
+def boundary_length_per_area(partition: Partition2D) -> float:
+    """Total length of the region boundaries inside a 2-D domain, per unit area of the domain.
+
+    Every interior edge is shared by two regions, so the boundary length is (sum of the region
+    perimeters - the domain's perimeter) / 2. With an orthonormal `Plane` (or a 2-input net) this is
+    the boundary's length in input space; Hanin & Rolnick's Theorem 2 says its expectation per unit
+    area (volume, in higher dimensions) is linear in N at initialization.
+
+    Parameters
+    ----------
+    partition : Partition2D
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from depthlab.regions import partition_2d
+    >>> square = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    >>> net = Network((torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64)),
+    ...               (torch.tensor([-0.5], dtype=torch.float64), torch.zeros(1, dtype=torch.float64)))
+    >>> boundary_length_per_area(partition_2d(net, square))  # the line x = 0.5 cuts the unit square
+    1.0
+    """
+    perimeters = sum(_perimeter(polygon) for polygon in partition.polygons)
+    return 0.5 * (perimeters - _perimeter(partition.domain)) / float(partition.domain_area)
+
+
+def _perimeter(polygon: np.ndarray) -> float:
+    """Perimeter of a closed polygon given as (V, 2) vertices."""
+    return float(np.linalg.norm(np.roll(polygon, -1, axis=0) - polygon, axis=1).sum())

@@ -39,10 +39,6 @@ def _network(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> Network:
     return Network(weights, biases)
 
 
-def _block_diag(blocks: Sequence[torch.Tensor]) -> torch.Tensor:
-    return torch.block_diag(*blocks)
-
-
 def parallel(*nets: Network) -> Network:
     """Networks side by side on concatenated inputs: (x_1, ..., x_r) -> (net_1(x_1), ..., net_r(x_r)).
 
@@ -59,7 +55,7 @@ def parallel(*nets: Network) -> Network:
     if not nets or len(set(depths)) != 1:
         raise ValueError(f"The 'nets' parameter must be networks of one depth to run in parallel. Got depths {depths} "
                          "instead.")
-    weights = tuple(_block_diag([net.weights[k] for net in nets]) for k in range(depths[0] + 1))
+    weights = tuple(torch.block_diag(*[net.weights[k] for net in nets]) for k in range(depths[0] + 1))
     biases = tuple(torch.cat([net.biases[k] for net in nets]) for k in range(depths[0] + 1))
     return Network(weights, biases)
 
@@ -176,7 +172,7 @@ def polarization_signs(n: int) -> np.ndarray:
     return np.concatenate([np.ones((rest.shape[0], 1)), rest], axis=1)
 
 
-def shallow_product_net(n: int, knots: int) -> Network:
+def shallow_product_net(n: int, knots: int = 16) -> Network:
     """One hidden layer of 2^(n-1) * knots ReLU units approximating x_1 ... x_n on [-1, 1]^n (polarization).
 
     Each ridge (s . x)^n is replaced by its piecewise-linear interpolant at `knots` + 1 uniform points of
@@ -186,7 +182,7 @@ def shallow_product_net(n: int, knots: int) -> Network:
     ----------
     n : int
         Number of inputs, >= 2.
-    knots : int
+    knots : int, default=16
         Pieces per ridge, >= 1 (the error falls like knots^-2).
 
     Examples

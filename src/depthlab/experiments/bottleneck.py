@@ -106,6 +106,12 @@ def run(config: dict[str, Any]) -> Result:
             f"{key}_acc_plateau": plateau,
             f"{key}_width_to_95pct_plateau": _width_to_fraction(sweeps[name], plateau, 0.95),
         })
+        stuck = [r["width"] for r in sweeps[name] if r["train_accuracy"] < 1.5 / ds.n_classes]
+        if stuck:
+            notes.append(
+                f"{name}: training accuracy stayed near chance at widths {stuck} (optimization failed, e.g. dead "
+                "ReLU bottleneck units), so those points do not measure lost information"
+            )
         if estimates[name]["duplicates"]:
             notes.append(f"{name}: {estimates[name]['duplicates']} duplicate points dropped for TwoNN/MLE")
     return Result(

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depthlab.network import Network
-from depthlab.regions import bisect_pattern_changes_1d, distance_to_boundary, partition_2d
+from depthlab.regions import bisect_pattern_changes_1d, count_regions_1d, distance_to_boundary, partition_2d
 from depthlab.regions.density import (
     boundary_length_per_area,
     breakpoints_per_unit_length,
@@ -147,3 +147,15 @@ def test_fit_line_recovers_a_noisy_line():
     fit = fit_line(x, y)
     assert fit.slope == pytest.approx(3.0, abs=0.02) and fit.intercept == pytest.approx(-2.0, abs=0.1)
     assert 0.99 < fit.r2 <= 1.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "hardtanh", "identity"])
+def test_parallel_copies_count_what_one_segment_at_a_time_counts(activation):
+    """The block-diagonal stack of copies gives each segment's own count_regions_1d count."""
+    net = Network.random([3, 9, 7, 5, 1], init=("normal", 2.0, 0.5), seed=11, activation=activation)
+    a, b = random_segments(3, 13, length=4.0, seed=6)  # (13, 3) each
+    one_by_one = torch.tensor([count_regions_1d(net, a[i], b[i]).n_regions - 1 for i in range(13)],
+                              dtype=torch.float64)  # (13,)
+    assert torch.allclose(breakpoints_per_unit_length(net, a, b) * 4.0, one_by_one, rtol=1e-12, atol=0)
+    if activation != "identity":
+        assert one_by_one.sum() > 13  # the check is not vacuous

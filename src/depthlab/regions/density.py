@@ -125,9 +125,36 @@ def breakpoints_per_unit_length(net: Network | nn.Module, a: torch.Tensor, b: to
     lengths = (b - a).norm(dim=1)  # (L,)
     if bool((lengths <= 0).any()):
         raise ValueError("The 'a' and 'b' parameters must give segments of positive length. Got a zero-length one.")
-    counts = torch.tensor([count_regions_1d(net, a[i], b[i]).n_regions - 1 for i in range(a.shape[0])],
-                          dtype=torch.float64)  # (L,)
+    group = max(1, MAX_PARALLEL_UNITS // max(net.widths[1:-1], default=1))  # segments counted in one pass
+    counts = torch.cat([_crossings_in_parallel(net, a[lo : lo + group], b[lo : lo + group])
+                        for lo in range(0, a.shape[0], group)])  # (L,)
     return counts / lengths
+
+
+MAX_PARALLEL_UNITS = 1024  # widest layer of the block-diagonal stack of copies counted at once
+
+
+def _crossings_in_parallel(net: Network, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pattern changes along each segment a[i] -> b[i], (G,) float64, from one `count_regions_1d` call.
+
+    G copies of the network side by side (block-diagonal weights) read the G segments stacked into one
+    segment of the (G D_i)-dimensional input space; all copies share t, so copy i's pattern changes
+    along the stacked segment are exactly its changes along a[i] -> b[i].
+    """
+    copies = a.shape[0]
+    stacked = Network(
+        tuple(torch.block_diag(*[w] * copies) for w in net.weights),
+        tuple(beta.repeat(copies) for beta in net.biases),
+        net.activation,
+        net.negative_slope,
+    )
+    patterns = count_regions_1d(stacked, a.reshape(-1), b.reshape(-1)).patterns  # (R, n_flags)
+    owner = torch.cat([torch.arange(copies).repeat_interleave(w) for w in net.widths[1:-1]])  # (n_hidden G,)
+    if patterns.shape[1] != owner.shape[0]:  # hardtanh: all low flags, then all high flags
+        owner = owner.repeat(patterns.shape[1] // owner.shape[0])
+    changed = (patterns[1:] != patterns[:-1]).to(torch.float64)  # (R-1, n_flags)
+    one_hot = torch.nn.functional.one_hot(owner, copies).to(torch.float64)  # (n_flags, G)
+    return ((changed @ one_hot) > 0).sum(dim=0).to(torch.float64)  # (G,)
 
 
 @dataclass(frozen=True)

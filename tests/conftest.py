@@ -7,8 +7,12 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
 matplotlib.use("Agg")
+# The suite's networks are small: one thread avoids oversubscription when CI (2 cores) or a busy
+# machine runs other work beside it, and gives the same numbers run to run.
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -27,11 +27,13 @@ def test_quick_config_splits_every_n_evenly():
 def test_metrics_keys_and_values(result):
     m = result.metrics
     for key in ["density_slope", "density_r2", "density_per_neuron", "depth_spread", "distance_loglog_slope",
-                "distance_times_n", "boundary_slope", "regions_init", "regions_trained", "train_accuracy"]:
+                "distance_times_n", "boundary_slope", "regions_init", "regions_trained", "train_accuracy",
+                "picture_density_init", "picture_density_trained", "serra_picture"]:
         assert key in m and isinstance(m[key], (int, float)) and not math.isnan(m[key])
     assert m["density_slope"] > 0
     assert m["depth_spread"] >= 1.0
-    assert m["regions_init"] >= 1 and m["regions_trained"] >= 1
+    assert 1 <= m["regions_init"] <= m["serra_picture"] and 1 <= m["regions_trained"] <= m["serra_picture"]
+    assert m["picture_density_init"] > 0
 
 
 def test_table_rows_are_consistent(result):

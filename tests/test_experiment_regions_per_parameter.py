@@ -33,6 +33,9 @@ def test_two_input_construction_attains_the_formulas(result):
     assert m["udl_2d_deep"] == udl_max_regions(config["max2d_width"], 2, config["max2d_layers"])
     assert m["regions_2d_deep"] == m["udl_2d_deep"]
     assert m["regions_2d_shallow"] == zaslavsky(config["max2d_width"], 2)
+    width = m["width_2d_same_params"]
+    assert mlp_params(2, [width]) <= m["params_2d_deep"] < mlp_params(2, [width + 1])
+    assert m["zaslavsky_2d_same_params"] < m["regions_2d_deep"]  # depth wins at an equal budget
 
 
 def test_curves_respect_the_parameter_cap_and_grow(result):

@@ -111,8 +111,12 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     figure.suptitle(f"2-{'-'.join(map(str, config['picture_widths']))}-2 ReLU net on [-{config['bound']}, "
                     f"{config['bound']}]^2")
     figure.tight_layout()
+    lines = {"n_lines": config["n_lines"], "n_points": 1, "length": config["line_length"], "seed": config["seed"],
+             "bound": config["bound"]}
     metrics = {"regions_init": before.n_regions, "regions_trained": after.n_regions,
-               "train_accuracy": accuracy(trained, x, y)}
+               "train_accuracy": accuracy(trained, x, y),
+               "picture_density_init": region_density(net, **lines).mean_density,
+               "picture_density_trained": region_density(trained.to(torch.float64), **lines).mean_density}
     return metrics, figure
 
 
@@ -219,7 +223,9 @@ def run(config: dict[str, Any]) -> Result:
         notes.append(f"2-D picture: {metrics['regions_init']:,} regions at initialization, "
                      f"{metrics['regions_trained']:,} after {config['train_steps']} Adam steps on two moons "
                      f"(train accuracy {metrics['train_accuracy']:.3f}); Serra's upper bound for these widths is "
-                     f"{bound:.3g}.")
+                     f"{bound:.3g}. Boundaries per unit length along the same random segments: "
+                     f"{metrics['picture_density_init']:.1f} at initialization, "
+                     f"{metrics['picture_density_trained']:.1f} trained.")
     return Result(
         metrics=metrics,
         references=_references(metrics, config),

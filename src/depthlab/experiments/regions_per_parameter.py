@@ -94,6 +94,8 @@ def _two_input(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     metrics = {"regions_2d_deep": deep_part.n_regions, "udl_2d_deep": udl_max_regions(d, 2, k),
                "params_2d_deep": deep.n_params, "regions_2d_shallow": shallow_part.n_regions,
                "zaslavsky_2d_shallow": zaslavsky(d, 2), "params_2d_shallow": shallow.n_params}
+    same_budget = (deep.n_params - 1) // 4  # widest 2-input shallow net with at most the deep net's parameters
+    metrics.update(width_2d_same_params=same_budget, zaslavsky_2d_same_params=zaslavsky(same_budget, 2))
     figure = Figure(figsize=(11, 5.4))
     axes = figure.subplots(1, 2)
     for ax, part, net, title in [(axes[0], shallow_part, shallow, "shallow (K = 1)"),
@@ -195,6 +197,9 @@ def run(config: dict[str, Any]) -> Result:
             "Two composed 1-3-1 networks have 20 parameters as two networks; the composed 1-3-3-1 network "
             f"stores {metrics['params_composed_stored']}: its 3 x 3 matrix Psi = theta' phi and 3 biases (12 numbers) "
             "replace net1's output map and bias and net2's input map and biases (10 numbers).",
+            f"2 inputs: the deep construction's {metrics['regions_2d_deep']:,} regions with "
+            f"{metrics['params_2d_deep']} parameters vs at most {metrics['zaslavsky_2d_same_params']:,} for a shallow "
+            f"net of {metrics['width_2d_same_params']} units with no more parameters.",
             "Counting convention: 'regions' are activation regions met (consecutive distinct patterns); "
             "'pieces' are maximal affine pieces; on the 1-input constructions here they "
             + ("agree." if all(metrics[f"regions_{n}"] == metrics[f"pieces_{n}"] for n in ONE_INPUT) else "differ."),

@@ -65,3 +65,8 @@ def test_bad_split_is_rejected():
     config = EXPERIMENT.config(quick=True, neurons=[10], depths=[3], picture=False)
     with pytest.raises(ValueError, match="n_neurons"):
         EXPERIMENT.run(config)
+
+
+def test_a_single_n_is_rejected_before_any_work():
+    with pytest.raises(ValueError, match="'neurons' config key must list at least two distinct"):
+        EXPERIMENT.run(EXPERIMENT.config(quick=True, neurons=[48, 48]))

@@ -200,6 +200,11 @@ def _references(m: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
 
 def run(config: dict[str, Any]) -> Result:
     """Measure region density, boundary length and distance for equal-N nets of several depths."""
+    if len(set(config["neurons"])) < 2 or not config["depths"]:
+        raise ValueError(
+            "The 'neurons' config key must list at least two distinct totals and 'depths' at least one depth. "
+            f"Got neurons={config['neurons']!r}, depths={config['depths']!r} instead."
+        )
     for n in config["neurons"]:
         for d in config["depths"]:
             equal_neuron_widths(n, d)  # validates before any work

@@ -62,7 +62,7 @@ def test_references_cover_the_three_theorems(result):
 
 
 def test_bad_split_is_rejected():
-    config = EXPERIMENT.config(quick=True, neurons=[10], depths=[3], picture=False)
+    config = EXPERIMENT.config(quick=True, neurons=[10, 20], depths=[3], picture=False)
     with pytest.raises(ValueError, match="n_neurons"):
         EXPERIMENT.run(config)
 

@@ -32,6 +32,7 @@ import torch
 from depthlab.checks import as_tensor, check_int
 from depthlab.construct.reshape import min_width, shallow_to_deep
 from depthlab.network import Network
+from depthlab.stack import StackedNetwork
 
 CODE_LOW, CODE_HIGH = 1.0, 1.75
 METHODS = ("random", "spread", "pca")
@@ -395,11 +396,12 @@ def memorize(
     enc = encode_1d(x, method=method, seed=seed, n_tries=n_tries, labels=t)
     # the codes exactly as the network's first layer computes them
     omega0, beta0 = _code_layer(enc, width)
-    codes = torch.relu(torch.addmm(beta0, x, omega0.T)[:, 0])  # (N,)
+    codes = torch.relu(torch.addmm(beta0, x, omega0.T)[:, 0])  # (N,) as Network / StackedNetwork compute them
     shallow = interpolate_1d(codes, t)
     deep = _with_code_layer(shallow_to_deep(shallow, width=width, input_lower=0.0), enc, width)
     build = time.perf_counter() - start
-    fit = deep(x)  # (N, c)
+    with torch.no_grad():
+        fit = StackedNetwork.from_network(deep)(x)  # (N, c): run as a network, layer by layer
     err = (fit - t).abs()
     if labels is None:
         acc = math.nan

@@ -6,10 +6,8 @@ import math
 
 import pytest
 
-pytest.importorskip("depthlab.construct.memorize")
-
-from depthlab import experiments  # noqa: E402
-from depthlab.result import VERDICTS  # noqa: E402
+from depthlab import experiments
+from depthlab.result import VERDICTS
 
 KEYS = {
     "n_train", "width", "depths", "full_units", "full_layers", "loss_init_at_full_depth",

@@ -6,10 +6,8 @@ import math
 
 import pytest
 
-pytest.importorskip("depthlab.construct.memorize")
-
-from depthlab import experiments  # noqa: E402
-from depthlab.result import VERDICTS  # noqa: E402
+from depthlab import experiments
+from depthlab.result import VERDICTS
 
 KEYS = {
     "n_train", "n_classes", "width", "layers", "params", "min_code_gap", "train_mse_float64", "train_mse_float32",

@@ -17,15 +17,15 @@ import torch
 from matplotlib.figure import Figure
 
 from depthlab.construct.compose import compose
+from depthlab.construct.memorize import encode_1d, interpolate_1d
+from depthlab.construct.reshape import shallow_to_deep
 from depthlab.construct.truncate import rank_units, truncate_units
+from depthlab.data import labels_mod, load_dataset
 from depthlab.experiments import Experiment
 from depthlab.network import Network
 from depthlab.progress import progress
 from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import fit
-
-# depthlab.data and the construct.memorize / construct.reshape modules are imported where they are used, so
-# the experiment registry keeps working in a checkout where those modules are still being written.
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 
@@ -63,8 +63,6 @@ def _mse(net: Network, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def _row(n_units: int, shallow: Network, order: torch.Tensor, encoder: Network, data, config) -> dict[str, Any]:
     """One depth: construction loss, fine-tuned loss, and a random network of the same shape trained alike."""
-    from depthlab.construct.reshape import shallow_to_deep
-
     x, y, codes = data
     small = truncate_units(shallow, order[:n_units].tolist(), codes, y)  # (1 -> n_units -> 1)
     deep = compose(encoder, shallow_to_deep(small, width=config["width"], input_lower=0.0))
@@ -109,9 +107,6 @@ def _monotone_fraction(losses: list[float]) -> float:
 
 def run(config: dict[str, Any]) -> Result:
     """Sweep the depth of the width-4 network for both initializations and compare training losses."""
-    from depthlab.construct.memorize import encode_1d, interpolate_1d
-    from depthlab.data import labels_mod, load_dataset
-
     ds = labels_mod(load_dataset(config["dataset"], data_dir=config["data_dir"], n_train=config["n_train"],
                                  seed=config["seed"]), config["classes_mod"])
     x, y = ds.x.to(torch.float64), ds.y.to(torch.float64)[:, None]  # (N, D), (N, 1) class index as a scalar

@@ -12,7 +12,6 @@ one scalar output (the seed's single-output network), read back by rounding to t
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import time
 from typing import Any
@@ -21,14 +20,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.construct.memorize import Memorization, memorize
 from depthlab.data import IDX_FILES, DataNotFoundError, Dataset, find_data_file, labels_mod, load_dataset
 from depthlab.experiments import Experiment
 from depthlab.network import Network
 from depthlab.result import Reference, Result, verdict_holds
+from depthlab.stack import StackedNetwork
 from depthlab.train import accuracy, fit
-
-# depthlab.construct.memorize and depthlab.stack are imported where they are used, so the experiment
-# registry keeps working in a checkout where those modules are still being written.
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 FLOAT32_RESOLUTION = 2.0**-24  # relative spacing of float32 numbers near the top of a range
@@ -104,21 +102,12 @@ def _rounded_accuracy(out: torch.Tensor, y: torch.Tensor, n_classes: int) -> flo
     return float((guess == y).double().mean())
 
 
-def _stacked_runner_available() -> bool:
-    return importlib.util.find_spec("depthlab.stack") is not None
-
-
 def _timed_forward(net: Network, x: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """Output of `net` run layer by layer (StackedNetwork when available, else Network.forward) and its seconds."""
-    if _stacked_runner_available():
-        from depthlab.stack import StackedNetwork
-
-        run = StackedNetwork.from_network(net).forward
-    else:
-        run = net.forward
+    """Output of `net` run layer by layer through StackedNetwork in net's dtype, and the seconds it took."""
+    stacked = StackedNetwork.from_network(net)
     start = time.perf_counter()
     with torch.no_grad():
-        out = run(x.to(net.dtype))  # (N, D_o)
+        out = stacked.forward(x.to(net.dtype))  # (N, D_o)
     return out, time.perf_counter() - start
 
 
@@ -160,10 +149,8 @@ def _baseline_accuracy(x, y, x_test, y_test, n_classes: int, config: dict[str, A
     return accuracy(trained, x_test, y_test)
 
 
-def _build(x: torch.Tensor, y: torch.Tensor, config: dict[str, Any]):
+def _build(x: torch.Tensor, y: torch.Tensor, config: dict[str, Any]) -> Memorization:
     """The memorizer of (x, class index y as one scalar output) at the configured width."""
-    from depthlab.construct.memorize import memorize
-
     return memorize(x.to(torch.float64), y, width=config["width"], method=config["method"], seed=config["seed"],
                     targets="scalar")
 
@@ -203,7 +190,6 @@ def _case(ds: Dataset, pooled: bool, n_classes: int, config: dict[str, Any], fin
         "build_seconds": float(built.build_seconds),
         "forward_seconds": forward_seconds,
         "stack_vs_network_max_diff": stack_diff,
-        "runner": "StackedNetwork" if _stacked_runner_available() else "Network.forward",
         "fit_max_abs_error": float(built.fit_max_abs_error),
         "n_test": int(x_test.shape[0]),
         "n_build_held_out": int(x_build.shape[0]),
@@ -325,7 +311,7 @@ def run(config: dict[str, Any]) -> Result:
     notes += [
         "Class scheme 'mod3': digit d -> d mod 3 (0, 3, 6, 9 -> 0; 1, 4, 7 -> 1; 2, 5, 8 -> 2); the target is the "
         "class index as one scalar output, read back by rounding to the nearest class.",
-        f"Run as a network: {m['runner']} (layer by layer through the weights) agrees with Network.forward to "
+        f"Run as a network: StackedNetwork (layer by layer through the weights) agrees with Network.forward to "
         f"{m['stack_vs_network_max_diff']:.3g} on the first {min(config['check_rows'], m['n_train'])} rows.",
         f"Fine-tuning: {config['finetune_steps']} full-batch gradient-descent steps in float64 from the construction. "
         f"At lr {max(config['finetune_lrs']):g} the training MSE goes {m['finetune_loss_before']:.3g} -> "

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_values, shallow_sawtooth
 from depthlab.experiments import Experiment
@@ -102,19 +103,22 @@ def _figure(construction: list[dict], trained: list[dict], best: dict[str, Netwo
     ax_exact.semilogy(ks, [r["shallow_params"] for r in construction], "s-", label="shallow: 2^k units")
     ax_exact.set(xlabel="k (sawtooth has 2^k pieces)", ylabel="parameters for an exact fit",
                  title="Exact sawtooth: parameters")
-    for kind, marker in (("deep", "o"), ("shallow", "s")):
+    for kind, marker, color in (("deep", "o", "tab:blue"), ("shallow", "s", "tab:orange")):
         rows = [r for r in trained if r["kind"] == kind]
-        ax_trained.loglog([r["params"] for r in rows], [r["test_mse"] for r in rows], marker, alpha=0.4)
+        ax_trained.loglog([r["params"] for r in rows], [r["test_mse"] for r in rows], marker, color=color, alpha=0.35)
         budgets = sorted({r["budget"] for r in rows})
         params = [statistics.median(r["params"] for r in rows if r["budget"] == b) for b in budgets]
-        ax_trained.loglog(params, [_median(trained, kind, b) for b in budgets], marker + "-", label=f"{kind} (median)")
+        ax_trained.loglog(params, [_median(trained, kind, b) for b in budgets], marker + "-", color=color,
+                          label=f"{kind} (median; dots: seeds)")
     ax_trained.set(xlabel="parameters", ylabel="test MSE", title=f"Trained on g_{k} ({2**k} pieces), Adam")
     x = torch.linspace(0, 1, 4001, dtype=torch.float64)[:, None]  # (4001, 1)
     ax_fit.plot(x[:, 0], sawtooth_values(k, x[:, 0]), color="black", lw=0.8, label="target g_k")
     for kind, net in best.items():
         with torch.no_grad():
-            ax_fit.plot(x[:, 0], net(x)[:, 0], lw=1.2, label=f"best {kind} ({net.n_params} params)")
+            ax_fit.plot(x[:, 0], net(x)[:, 0], lw=1.2, color="tab:blue" if kind == "deep" else "tab:orange",
+                        label=f"best {kind} ({net.n_params} params)")
     ax_fit.set(xlabel="x", title="Best fits at the largest budget")
+    ax_trained.xaxis.set_minor_formatter(NullFormatter())
     for ax in (ax_exact, ax_trained, ax_fit):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -396,7 +396,9 @@ def memorize(
     enc = encode_1d(x, method=method, seed=seed, n_tries=n_tries, labels=t)
     # the codes exactly as the network's first layer computes them
     omega0, beta0 = _code_layer(enc, width)
-    codes = torch.relu(torch.addmm(beta0, x, omega0.T)[:, 0])  # (N,) as Network / StackedNetwork compute them
+    # (N,) the codes as StackedNetwork computes them (W, D) @ (D, N); Network.forward's (N, D) @ (D, W) may
+    # round differently in the last bit, which the steepest segments amplify (slope x 2e-16)
+    codes = torch.relu(torch.addmm(beta0.unsqueeze(1), omega0, x.T)[0])
     shallow = interpolate_1d(codes, t)
     deep = _with_code_layer(shallow_to_deep(shallow, width=width, input_lower=0.0), enc, width)
     build = time.perf_counter() - start

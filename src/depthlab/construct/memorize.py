@@ -49,7 +49,7 @@ class Encoding:
     b : float
     codes : Tensor (N,) float64, the codes of the training inputs (in [1, 1.75]; identical inputs share one).
     min_gap : float, smallest difference between two distinct sorted codes (inf for a single distinct input).
-    relative_gap : float, min_gap divided by the codes' range (1.0 for a single distinct input... see below).
+    relative_gap : float, min_gap divided by the range of the codes (inf for a single distinct input).
     method : str
     n_distinct : int, the number of distinct inputs.
     """

@@ -60,6 +60,7 @@ def test_same_seed_same_numbers(tmp_path, capsys):
         (["run", "compose", "--set", "n_inputs=many"], "expected int"),
         (["run", "compose", "--set", "nets=spiral"], "'nets' config key must be 'fold' or 'random'"),
         (["run", "compose", "--data-dir", "/does/not/exist"], "is not a directory"),
+        (["run", "compose", "--threads", "-1"], "--threads must be >= 0"),
         (["report", "--runs", "/does/not/exist"], "No runs found"),
     ],
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import torch
 
 from depthlab import experiments
 from depthlab.config import parse_overrides
@@ -46,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None, help="directory with the IDX data files (else $DEPTHLAB_DATA)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     run.add_argument("--json", action="store_true", help="print metrics.json to stdout and nothing else there")
+    run.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads (default 1: depthlab's small networks run fastest on one; 0 = torch's default)",
+    )
     report = sub.add_parser("report", help="render every run as one self-contained HTML page")
     report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
     report.add_argument("--out", default="report.html", help="HTML file to write (default: report.html)")
@@ -98,7 +103,15 @@ def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dic
     return document
 
 
+def _set_threads(threads: int) -> None:
+    if threads < 0:
+        raise CliError(f"--threads must be >= 0 (0 = torch's default). Got {threads}.")
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
 def _command_run(args: argparse.Namespace) -> None:
+    _set_threads(args.threads)
     chosen = experiments.all_experiments() if args.name == "all" else [experiments.get(args.name)]
     if args.name == "all" and args.set:
         raise CliError("--set applies to one experiment; run them one by one to override keys.")

@@ -3,5 +3,31 @@
 from depthlab.construct.compose import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
+from depthlab.construct.memorize import Encoding, Memorization, encode_1d, interpolate_1d, memorize
+from depthlab.construct.products import multiply2_net, product_tree_net, shallow_product_net, square_net
+from depthlab.construct.reshape import min_width, shallow_to_deep
+from depthlab.construct.sawtooth import sawtooth, shallow_sawtooth, tent_map_net
+from depthlab.construct.truncate import keep_most_useful_units
 
-__all__ = ["compose", "folding_net", "max_regions_net", "shallow_max_regions_net", "zigzag_net"]
+__all__ = [
+    "Encoding",
+    "Memorization",
+    "compose",
+    "encode_1d",
+    "folding_net",
+    "interpolate_1d",
+    "keep_most_useful_units",
+    "max_regions_net",
+    "memorize",
+    "min_width",
+    "multiply2_net",
+    "product_tree_net",
+    "sawtooth",
+    "shallow_max_regions_net",
+    "shallow_product_net",
+    "shallow_sawtooth",
+    "shallow_to_deep",
+    "square_net",
+    "tent_map_net",
+    "zigzag_net",
+]

@@ -21,6 +21,7 @@ import torch
 from matplotlib.figure import Figure
 
 from depthlab.construct.memorize import Memorization, memorize
+from depthlab.construct.reshape import shallow_to_deep
 from depthlab.data import IDX_FILES, DataNotFoundError, Dataset, find_data_file, labels_mod, load_dataset
 from depthlab.experiments import Experiment
 from depthlab.network import Network
@@ -241,15 +242,17 @@ def _float32_gaps(case: dict[str, Any]) -> int:
 
 def _references(m: dict[str, Any], main: dict[str, Any], c10: dict[str, Any] | None) -> list[Reference]:
     built, n = main["built"], m["n_train"]
-    shallow, deep_out = built.shallow, main["out"]
-    x_shallow = main["codes"][:, None] if shallow.input_dim == 1 else main["x"]  # the shallow net's own input
+    shallow, codes = built.shallow, main["codes"][:, None]  # the 1-D interpolant and its inputs (N, 1)
+    reshaped = shallow_to_deep(shallow, width=m["width"], input_lower=0.0)  # the reshaping alone, same input
     with torch.no_grad():
-        diff = float((shallow(x_shallow)[:, 0] - deep_out).abs().max())
+        shallow_out = shallow(codes)  # (N, 1)
+        diff = float((StackedNetwork.from_network(reshaped).forward(codes) - shallow_out).abs().max())
     refs = [
         Reference(
             "shallow ReLU net reshaped into width 4 computes the same function", SOURCE, "exact equality",
-            diff, verdict_holds(diff <= 1e-9 * (1 + float(deep_out.abs().max()))),
-            "max |deep - shallow| over the training points, float64 (the sums are reordered, so rounding differs)"),
+            diff, verdict_holds(diff <= 1e-9 * (1 + float(shallow_out.abs().max()))),
+            f"max |deep - shallow| at the {n} training codes, both float64, {reshaped.depth} layers (sums are "
+            "reordered, so rounding differs; reproduced when <= 1e-9 of the output scale)"),
     ]
     distinct = int(torch.unique(main["codes"]).numel())
     refs.append(Reference(

@@ -208,7 +208,8 @@ def _references(metrics: dict[str, Any], config: dict[str, Any]) -> list[Referen
             verdict,
             "reproduced when, at the largest n where either kind reached the target, the deep net did so with fewer "
             "neurons (a shallow net that never did counts as more); at larger n neither kind reached it within the "
-            "sweep and Adam budget, while the constructions above reach a max error of 0.01 with the neurons listed",
+            f"sweep and Adam budget, while the constructions above reach max error {config['construction_target']} "
+            "with the neurons listed",
         ),
     ]
 

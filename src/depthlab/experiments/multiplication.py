@@ -111,14 +111,14 @@ def _figure(constructions: list[dict], trained: list[dict], config: dict[str, An
     ax_construct.set(xlabel="n inputs", ylabel="neurons",
                      title=f"ReLU constructions: max error <= {config['construction_target']}")
     for kind, marker in (("shallow", "s"), ("deep", "o")):
-        for n in ns:
+        for index, n in enumerate(ns):
             rows = [r for r in trained if r["n"] == n and r["kind"] == kind]
             best = {}
             for r in rows:
                 best[r["neurons"]] = min(best.get(r["neurons"], float("inf")), r["relative_rmse"])
             sizes = sorted(best)
             ax_trained.loglog(sizes, [best[s] for s in sizes], marker + ("-" if kind == "deep" else "--"),
-                              label=f"{kind}, n = {n}", alpha=0.8)
+                              color=f"C{index % 10}", label=f"{kind}, n = {n}", alpha=0.8)
     ax_trained.axhline(config["target_error"], color="black", lw=0.8, ls=":")
     ax_trained.set(xlabel="neurons", ylabel="relative test RMSE (best seed)", title="Trained (Adam)")
     for ax in (ax_construct, ax_trained):

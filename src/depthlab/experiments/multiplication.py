@@ -87,14 +87,19 @@ def _trained_rows(config: dict[str, Any]) -> list[dict[str, Any]]:
                      steps=config["steps"], seed=seed, target_loss=target_loss, desc=f"fit {widths} n={n}")
         with torch.no_grad():
             rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt())
-        rows.append({"n": n, "kind": kind, "neurons": result.net.n_hidden, "widths": "-".join(map(str, widths)),
+        rows.append({"n": n, "kind": kind, "neurons": neurons, "units": result.net.n_hidden,
+                     "widths": "-".join(map(str, widths)),
                      "params": result.net.n_params, "seed": seed, "steps_run": result.steps_run,
                      "relative_rmse": rmse / rms})
     return rows
 
 
 def neurons_needed(rows: list[dict[str, Any]], n: int, kind: str, target: float) -> int:
-    """Fewest neurons among `rows` of (n, kind) whose relative_rmse <= target (best seed); -1 if none."""
+    """Fewest neurons among `rows` of (n, kind) whose relative_rmse <= target (best seed); -1 if none.
+
+    `neurons` is the sweep's budget N (a deep net has deep_layers * (N // deep_layers) <= N units, listed
+    as `units`), so shallow and deep nets of one budget tie rather than differ by rounding.
+    """
     good = [r["neurons"] for r in rows if r["n"] == n and r["kind"] == kind and r["relative_rmse"] <= target]
     return min(good) if good else -1
 

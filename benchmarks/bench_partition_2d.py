@@ -12,37 +12,22 @@ from REFERENCES.md, not run here): 3,797 regions in 0.06 s (W=32), 17,367 in 0.4
 
 from __future__ import annotations
 
-import argparse
 import math
-import time
 
 import numpy as np
-import torch
-from threadpoolctl import threadpool_limits
 
+from _common import bench_args, timed
 from depthlab import Network
 from depthlab.regions import estimate_regions_2d_sampled, partition_2d
 
 DOMAIN = 3.0 * np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
 
 
-def timed(fn, *args):
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - start
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="widths 16, 32 only")
-    parser.add_argument("--threads", type=int, default=None, help="limit torch and BLAS threads (default: as found)")
-    args = parser.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+    args = bench_args(__doc__, "widths 16, 32 only")
     quick = args.quick
     widths = (16, 32) if quick else (32, 64, 128, 256)
-    print(f"threads: {torch.get_num_threads()}")
     print(f"{'network':16s} {'regions':>9s} {'s':>7s} {'regions/s':>10s} {'grid':>11s} {'sampled':>9s} {'missed':>9s}")
     for W in widths:
         net = Network.random([2, W, W, W, 1], init=("normal", math.sqrt(2), 1.0), seed=0)

@@ -9,22 +9,14 @@ time, and how many regions it missed.
 
 from __future__ import annotations
 
-import argparse
 import math
-import time
 
 import torch
-from threadpoolctl import threadpool_limits
 
+from _common import bench_args, timed
 from depthlab import Network
 from depthlab.construct.maximal import folding_net
 from depthlab.regions import count_regions_1d, estimate_regions_1d_sampled
-
-
-def timed(fn, *args):
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - start
 
 
 def equal_time_sampling(net: Network, a, b, seconds: float) -> tuple[int, int, float]:
@@ -58,15 +50,8 @@ def cases(quick: bool):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller random networks")
-    parser.add_argument("--threads", type=int, default=None, help="limit torch and BLAS threads (default: as found)")
-    args = parser.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+    args = bench_args(__doc__, "smaller random networks")
     quick = args.quick
-    print(f"threads: {torch.get_num_threads()}")
     header = f"{'network':62s} {'exact':>9s} {'s':>7s} {'regions/s':>10s} {'grid':>10s} {'sampled':>9s} {'missed':>9s}"
     print(header)
     for label, net, a, b in cases(quick):

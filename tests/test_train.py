@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from depthlab import Network
-from depthlab.train import accuracy, evaluate_loss, fit
+from depthlab.train import accuracy, evaluate_loss, fit, step_size_scan
 
 
 def _blobs(n: int = 200, seed: int = 0):
@@ -61,3 +63,13 @@ def test_target_accuracy_stops_once_every_label_is_fit():
               steps=5000, target_accuracy=1.0)
     assert out.stopped_early and out.steps_run < 5000
     assert accuracy(out.net, x, y) == 1.0
+
+
+def test_step_size_scan_finds_the_largest_step_that_does_not_raise_the_loss():
+    x = torch.linspace(0, 1, 32, dtype=torch.float64)[:, None]
+    net = Network.random([1, 8, 1], seed=0)
+    scan = step_size_scan(net, x, 2 * x, steps=5, lrs=[1e-2, 1e4, 1.0])
+    assert scan.loss_after_largest > scan.loss_before or not math.isfinite(scan.loss_after_largest)  # lr 1e4 diverges
+    assert scan.largest_safe_lr in (1.0, 1e-2) and scan.loss_after_safe <= scan.loss_before
+    with pytest.raises(ValueError, match="'lrs' parameter"):
+        step_size_scan(net, x, 2 * x, steps=1, lrs=[])

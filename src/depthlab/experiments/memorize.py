@@ -27,7 +27,7 @@ from depthlab.experiments import Experiment
 from depthlab.network import Network
 from depthlab.result import Reference, Result, verdict_holds
 from depthlab.stack import StackedNetwork
-from depthlab.train import accuracy, fit
+from depthlab.train import accuracy, fit, step_size_scan
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 FLOAT32_RESOLUTION = 2.0**-24  # relative spacing of float32 numbers near the top of a range
@@ -112,34 +112,15 @@ def _timed_forward(net: Network, x: torch.Tensor) -> tuple[torch.Tensor, float]:
     return out, time.perf_counter() - start
 
 
-def _gd_losses(net: Network, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
-    """Full-batch training MSE before and after each of `steps` gradient-descent steps (float64)."""
-    model = net.to(torch.float64).to_torch()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for step in range(steps + 1):
-        optimizer.zero_grad(set_to_none=True)
-        loss = torch.mean((model(x) - y) ** 2)
-        losses.append(float(loss.detach()))
-        if step < steps:
-            loss.backward()
-            optimizer.step()
-    return losses
-
-
 def _finetune(net: Network, x: torch.Tensor, y: torch.Tensor, steps: int, lrs: list[float]) -> dict[str, float]:
-    """Gradient descent from the construction at each step size in `lrs` (largest first) until one does not raise
-    the training loss; returns the loss before, after at the first (ordinary) step size, and after at that one."""
-    found: dict[str, float] = {"finetune_lr": 0.0}
-    for k, lr in enumerate(sorted(lrs, reverse=True)):
-        losses = _gd_losses(net, x, y, steps, lr)
-        if k == 0:
-            found.update(finetune_loss_before=losses[0], finetune_loss_after_largest_lr=losses[-1])
-        if math.isfinite(losses[-1]) and losses[-1] <= losses[0]:
-            found.update(finetune_lr=lr, finetune_loss_after=losses[-1])
-            return found
-    found["finetune_loss_after"] = found["finetune_loss_after_largest_lr"]
-    return found
+    """Fine-tuning metrics from `depthlab.train.step_size_scan` (gradient descent from the construction)."""
+    scan = step_size_scan(net, x, y, steps, lrs)
+    return {
+        "finetune_loss_before": scan.loss_before,
+        "finetune_loss_after_largest_lr": scan.loss_after_largest,
+        "finetune_lr": scan.largest_safe_lr,
+        "finetune_loss_after": scan.loss_after_safe,
+    }
 
 
 def _baseline_accuracy(x, y, x_test, y_test, n_classes: int, config: dict[str, Any]) -> float:

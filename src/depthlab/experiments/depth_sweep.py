@@ -25,7 +25,7 @@ from depthlab.experiments import Experiment
 from depthlab.network import Network
 from depthlab.progress import progress
 from depthlab.result import Reference, Result, verdict_holds
-from depthlab.train import fit
+from depthlab.train import evaluate_loss, fit
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 
@@ -57,8 +57,7 @@ def _encoder(w: torch.Tensor, b: float) -> Network:
 
 
 def _mse(net: Network, x: torch.Tensor, y: torch.Tensor) -> float:
-    with torch.no_grad():
-        return float(((net(x) - y) ** 2).mean())
+    return evaluate_loss(net, x, y, "mse")
 
 
 def _row(n_units: int, shallow: Network, order: torch.Tensor, encoder: Network, data, config) -> dict[str, Any]:

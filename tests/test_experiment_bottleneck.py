@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from depthlab.experiments import get
-from depthlab.result import VERDICTS
+from depthlab.lab.result import VERDICTS
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from depthlab import experiments
-from depthlab.result import VERDICTS
+from depthlab.lab.result import VERDICTS
 
 KEYS = {
     "n_train", "width", "depths", "full_units", "full_layers", "loss_init_at_full_depth",

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from depthlab import experiments
-from depthlab.result import VERDICTS
+from depthlab.lab.result import VERDICTS
 
 KEYS = {
     "n_train", "n_classes", "width", "layers", "params", "min_code_gap", "train_mse_float64", "train_mse_float32",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import torch
 
 from depthlab.checks import as_tensor, check_features, check_int
+from depthlab.lab.progress import progress
 from depthlab.network import Network
-from depthlab.progress import progress
 
 LOSSES: tuple[str, ...] = ("mse", "cross_entropy")
 OPTIMIZERS: tuple[str, ...] = ("gd", "sgd", "adam")

@@ -2,7 +2,7 @@
 
 Modules in this package are discovered automatically; `get(name)` and `all_experiments()` are
 the registry. Experiments are thin: they read their config, call library verbs, and return a
-`depthlab.result.Result`.
+`depthlab.lab.result.Result`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from depthlab.result import Result
+from depthlab.lab.result import Result
 
 COMMON_KEYS: dict[str, Any] = {"seed": 0, "data_dir": None, "quick": False}
 

@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 from depthlab.data import DataNotFoundError, Dataset, load_dataset
 from depthlab.experiments import Experiment
 from depthlab.info import mle_dimension, n_duplicates, pca_dimension, twonn_dimension
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import accuracy, fit
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (the 10,000-layer, 4-neuron-wide network post)"

@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.experiments import Experiment
+from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.network import Network
 from depthlab.regions import count_regions_1d
-from depthlab.result import Reference, Result, verdict_close, verdict_holds
 
 SOURCE = "seed 002_53d51d408c58c4ad.txt (Prince, Understanding Deep Learning, ch. 4)"
 NETS = ("fold", "random")

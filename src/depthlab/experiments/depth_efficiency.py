@@ -19,10 +19,10 @@ from matplotlib.ticker import NullFormatter
 
 from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_values, shallow_sawtooth
 from depthlab.experiments import Experiment
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
 from depthlab.regions import count_regions_1d, mlp_params
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import fit
 
 SOURCE = "seed 002 (Prince, UDL ch. 4, depth efficiency) and seed 003 (Telgarsky 2015, Thm. 1.1)"

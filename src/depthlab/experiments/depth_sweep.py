@@ -22,9 +22,9 @@ from depthlab.construct.reshape import shallow_to_deep
 from depthlab.construct.truncate import rank_units, truncate_units
 from depthlab.data import labels_mod, load_dataset
 from depthlab.experiments import Experiment
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import evaluate_loss, fit
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"

@@ -24,8 +24,8 @@ from depthlab.construct.memorize import Memorization, memorize
 from depthlab.construct.reshape import shallow_to_deep
 from depthlab.data import IDX_FILES, DataNotFoundError, Dataset, find_data_file, labels_mod, load_dataset
 from depthlab.experiments import Experiment
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.stack import StackedNetwork
 from depthlab.train import accuracy, fit, step_size_scan
 

@@ -18,9 +18,9 @@ from scipy.stats import spearmanr
 from depthlab.data import DataNotFoundError, load_dataset, load_mnist
 from depthlab.experiments import Experiment
 from depthlab.info import pixel_entropy_bits
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
-from depthlab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.train import fit
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content)"

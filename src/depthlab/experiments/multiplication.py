@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 
 from depthlab.construct.products import max_error, product_of_inputs, product_tree_net, shallow_product_net
 from depthlab.experiments import Experiment
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import fit
 
 SOURCE = "seed 003 (Rolnick & Tegmark 2018, 'The power of deeper networks for expressing natural functions')"

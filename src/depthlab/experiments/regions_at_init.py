@@ -24,8 +24,9 @@ from matplotlib.figure import Figure
 from sklearn.datasets import make_moons
 
 from depthlab.experiments import Experiment
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.progress import progress
 from depthlab.regions import Plane, partition_2d, serra
 from depthlab.regions.density import (
     boundary_length_per_area,
@@ -33,7 +34,6 @@ from depthlab.regions.density import (
     fit_line,
     region_density,
 )
-from depthlab.result import Reference, Result, verdict_holds
 from depthlab.train import accuracy, fit
 
 SOURCE = "Hanin & Rolnick 2019, Complexity of linear regions in deep networks (seed 003_aa40f1eda924f9e5.txt)"

@@ -20,8 +20,8 @@ from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
 from depthlab.experiments import Experiment
+from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.regions import count_regions_1d, mlp_params, montufar, partition_2d, serra, udl_max_regions, zaslavsky
-from depthlab.result import Reference, Result, verdict_close, verdict_holds
 
 SOURCE = "seed 002_53d51d408c58c4ad.txt (Prince, Understanding Deep Learning, ch. 4, fig. 4.7 and eq. 4.17)"
 ONE_INPUT = ("shallow6", "composed_3_3", "deep_5x10")

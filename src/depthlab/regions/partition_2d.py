@@ -25,8 +25,8 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import as_tensor
+from depthlab.lab.progress import progress
 from depthlab.network import Network
-from depthlab.progress import progress
 from depthlab.regions.count_1d import KINKS, NOISE, as_network
 
 

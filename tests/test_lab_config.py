@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from depthlab.config import parse_overrides
+from depthlab.lab.config import parse_overrides
 
 CONFIG = {"seed": 0, "lr": 0.1, "name": "mnist", "quick": False, "depths": [1, 2], "data_dir": None}
 

@@ -8,9 +8,9 @@ import math
 import pytest
 from matplotlib.figure import Figure
 
-from depthlab.report import render_report
-from depthlab.result import Reference, Result, verdict_close
-from depthlab.runs import list_runs, to_jsonable, write_run
+from depthlab.lab.report import render_report
+from depthlab.lab.result import Reference, Result, verdict_close
+from depthlab.lab.runs import list_runs, to_jsonable, write_run
 
 
 def _result(bad_figure: bool = False) -> Result:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthlab.result import Result
+from depthlab.lab.result import Result
 
 
 def to_jsonable(value: Any) -> Any:

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from depthlab.runs import list_runs
+from depthlab.lab.runs import list_runs
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }

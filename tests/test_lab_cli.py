@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from depthlab import experiments
-from depthlab.cli import main
+from depthlab.lab.cli import main
 
 COMPOSE_KEYS = {"max_abs_diff", "regions_composed", "regions_net1", "regions_net2", "params_composed"}
 
@@ -78,5 +78,5 @@ def test_report_after_run(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "depthlab.cli", "list"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "depthlab.lab.cli", "list"], capture_output=True, text=True)
     assert result.returncode == 0 and "compose" in result.stdout

@@ -24,9 +24,9 @@ import matplotlib
 import torch
 
 from depthlab import experiments
-from depthlab.config import parse_overrides
-from depthlab.result import Result
-from depthlab.runs import metrics_document, write_run
+from depthlab.lab.config import parse_overrides
+from depthlab.lab.result import Result
+from depthlab.lab.runs import metrics_document, write_run
 
 EXIT_USAGE = 2
 
@@ -127,7 +127,7 @@ def _command_list() -> None:
 
 
 def _command_report(args: argparse.Namespace) -> None:
-    from depthlab.report import render_report
+    from depthlab.lab.report import render_report
 
     path = render_report(args.runs, args.out)
     print(f"report: {Path(path).resolve()}")

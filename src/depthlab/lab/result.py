@@ -44,7 +44,7 @@ def verdict_holds(condition: bool) -> str:
 
 @dataclass
 class Result:
-    """Everything a run produces; `depthlab.runs.write_run` turns it into a run folder.
+    """Everything a run produces; `depthlab.lab.runs.write_run` turns it into a run folder.
 
     metrics : flat dict of JSON-able scalars (the public metrics keys of the experiment).
     references : published figures with measured values and verdicts.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from depthlab.progress import progress, progress_enabled
+from depthlab.lab.progress import progress, progress_enabled
 
 
 @pytest.mark.parametrize("value, enabled", [("1", True), ("0", False), ("off", False), ("yes", True)])

@@ -51,7 +51,8 @@ def test_density_grows_with_n_at_every_depth(result):
     rows = result.tables["density"]
     for depth in {r["depth"] for r in rows}:
         ns = sorted({r["neurons"] for r in rows})
-        means = [sum(r["breakpoints_per_length"] for r in rows if r["depth"] == depth and r["neurons"] == n) for n in ns]
+        mine = [r for r in rows if r["depth"] == depth]
+        means = [sum(r["breakpoints_per_length"] for r in mine if r["neurons"] == n) for n in ns]
         assert means == sorted(means)
 
 

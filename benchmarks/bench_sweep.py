@@ -62,6 +62,7 @@ def overhead(wall: float, slots: int, compute: float, n: int) -> float:
 
 
 def numbers(rows: list[dict]) -> list[dict]:
+    """Table rows without timings and folder names (what must match between executors)."""
     return [{k: v for k, v in r.items() if k not in ("seconds", "run_dir")} for r in rows]
 
 

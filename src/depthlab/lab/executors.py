@@ -185,6 +185,11 @@ class LocalExecutor:
                     except BrokenProcessPool as error:
                         outcome = CellOutcome("failed", 0.0, "worker process died (" + one_line_error(error) + ")")
                     yield index, outcome
+        except BaseException:  # Ctrl-C (the workers ignore SIGINT) or the caller closing early: stop now
+            workers = getattr(pool, "_processes", None) or {}  # pid -> Process
+            for process in list(workers.values()):
+                process.terminate()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -146,26 +146,16 @@ class Cell:
 
     @property
     def cell_id(self) -> str:
+        """The cell's folder name: its values and replicate, readable, plus 8 hex digits of their hash."""
         text = ",".join(f"{k}={_canonical(v)}" for k, v in self.values.items()) + f",r{self.replicate}"
         slug = re.sub(r"[^A-Za-z0-9.=_-]+", "-", text.replace('"', "")).strip("-")[:80]
         return f"{slug}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
     @property
     def label(self) -> str:
+        """How the cell is named to people: "nets=random, replicate 1 (seed 123)"."""
         values = ", ".join(f"{k}={format_value(v)}" for k, v in self.values.items())
         return f"{values + ', ' if values else ''}replicate {self.replicate} (seed {self.seed})"
-
-    def run_command(self, name: str) -> str:
-        """The `depthlab run` command that reproduces this cell (fixed --set overrides not included)."""
-        sets = " ".join(f"--set {k}={_cli_text(v)}" for k, v in self.values.items())
-        quick = " --quick" if self.config.get("quick") else ""
-        return f"depthlab run {name}{quick} {sets} --seed {self.seed}".replace("  ", " ")
-
-
-def _cli_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(format_value(v) for v in value)
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
@@ -187,10 +177,12 @@ class SweepSpec:
 
     @property
     def sweep_seed(self) -> int:
+        """The seed every cell seed derives from (the base config's seed)."""
         return int(self.base["seed"])
 
     @property
     def quick(self) -> bool:
+        """Whether the cells run at the experiment's --quick size."""
         return bool(self.base.get("quick"))
 
     def key(self) -> str:

@@ -69,3 +69,18 @@ def map_cells(
         derived = cell_seed(seed, cell, stream)
         rows.append({**cell, "seed": derived, **fn(cell, derived)})
     return rows
+
+
+def smallest_reaching(
+    rows: list[dict[str, Any]], size_key: str, value_key: str, target: float, **where: Any
+) -> int | float | None:
+    """The smallest `size_key` among `rows` (filtered by `where`) whose `value_key` <= target; None if none did.
+
+    Examples
+    --------
+    >>> rows = [{"kind": "deep", "neurons": 8, "error": 0.3}, {"kind": "deep", "neurons": 16, "error": 0.05}]
+    >>> smallest_reaching(rows, "neurons", "error", 0.1, kind="deep"), smallest_reaching(rows, "neurons", "error", 0.01)
+    (16, None)
+    """
+    good = [r[size_key] for r in rows if all(r[k] == v for k, v in where.items()) and r[value_key] <= target]
+    return min(good) if good else None

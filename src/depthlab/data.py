@@ -14,6 +14,7 @@ import os
 import random
 import tempfile
 import urllib.request
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,8 +117,9 @@ def read_idx(path: str | Path) -> np.ndarray:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise ValueError(f"The IDX file {path} is corrupt or truncated ({error}); {FIX}.") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"The IDX file {path} is corrupt or truncated ({reason}); {FIX}.") from None
     if len(raw) < 4:
         raise ValueError(f"The IDX file {path} is truncated ({len(raw)} bytes); {FIX}.")
     magic = int.from_bytes(raw[:4], "big")

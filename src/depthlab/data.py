@@ -322,7 +322,8 @@ def _idx_dataset(name: str, data_dir: str | Path | None, n_train: int | None, n_
 def make_mnist1d(n_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Generate MNIST-1D examples with `mnist1d.data.make_dataset` (no download).
 
-    The generator seeds numpy's and Python's global random state; both are restored afterwards.
+    The generator seeds numpy's and Python's global random state (both restored afterwards); numpy's legacy
+    seeding takes 32 bits, so a larger seed (e.g. from `derive_seed`) is reduced modulo 2**32.
 
     Returns
     -------
@@ -333,7 +334,7 @@ def make_mnist1d(n_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     args = get_dataset_args()
     per_class = -(-n_samples // 10)
     args.num_samples = per_class * 10
-    args.seed = int(seed)
+    args.seed = int(seed) % 2**32
     args.train_split = 1.0
     np_state, py_state = np.random.get_state(), random.getstate()
     try:

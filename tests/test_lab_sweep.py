@@ -269,6 +269,8 @@ def test_plot_and_report_show_the_sweep(whole, capsys):
     assert main(_sweep(root, *GRID, "--plot", "max_abs_diff", "--plot", "nope")) == 0
     captured = capsys.readouterr()
     assert "note: --plot nope" in captured.err and (Path(whole["sweep_dir"]) / "plot-max_abs_diff.png").is_file()
+    assert main(["report", "--runs", str(root), "--out", str(root / "only-sweeps.html")]) == 0  # no plain runs yet
+    assert "<h2>Sweeps</h2>" in (root / "only-sweeps.html").read_text()
     main(["run", "compose", "--quick", *CHEAP, "--out", str(root)])
     assert main(["report", "--runs", str(root), "--out", str(root / "r.html")]) == 0
     page = (root / "r.html").read_text()

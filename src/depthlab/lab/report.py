@@ -94,7 +94,8 @@ def sweeps_section(runs_dir: str | Path, max_rows: int = 60) -> str:
 def render_report(runs_dir: str | Path = "runs", out_file: str | Path = "report.html") -> Path:
     """Render every complete run under `runs_dir` into one self-contained HTML file; return its path."""
     folders = list_runs(runs_dir)
-    if not folders:
+    sweeps = sweeps_section(runs_dir)
+    if not folders and not sweeps:
         raise ValueError(f"No runs found under {str(runs_dir)!r}; run 'depthlab run NAME' first or pass --runs DIR.")
     sections = [_run_section(folder) for folder in folders]
     index = "".join(f"<li><a href='#{html.escape(f.parent.name)}-{f.name}'>{html.escape(f.parent.name)}</a> "
@@ -102,7 +103,7 @@ def render_report(runs_dir: str | Path = "runs", out_file: str | Path = "report.
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>depthlab report</title>"
             f"<style>{_STYLE}</style></head><body><h1>depthlab report</h1>"
             f"<p class='meta'>{len(folders)} run(s) from {html.escape(str(Path(runs_dir).resolve()))}</p>"
-            f"<ul>{index}</ul>{''.join(sections)}{sweeps_section(runs_dir)}</body></html>")
+            f"<ul>{index}</ul>{''.join(sections)}{sweeps}</body></html>")
     out = Path(out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")

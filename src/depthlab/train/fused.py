@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from depthlab.train.losses import per_model_accuracy
+
 MANUAL_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "identity")
 
 
@@ -41,10 +43,12 @@ def _loss_gradient(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch
     """Per-model loss (M,) and its gradient w.r.t. out. out: (M, D_o, N); y: (M, N) or (M, N, D_o)."""
     n = out.shape[2]
     if loss == "cross_entropy":
-        lse = torch.logsumexp(out, dim=1, keepdim=True)  # (M, 1, N)
+        top = out.amax(dim=1, keepdim=True)  # (M, 1, N)
+        grad = torch.exp(out - top)  # (M, D_o, N), one exp for the loss and the softmax
+        total = grad.sum(dim=1, keepdim=True)  # (M, 1, N)
         index = y[:, None, :]  # (M, 1, N)
-        losses = (lse - out.gather(1, index)).squeeze(1).mean(dim=1)  # (M,)
-        grad = torch.exp(out - lse)  # (M, D_o, N) softmax
+        losses = (total.log() + top - out.gather(1, index)).squeeze(1).mean(dim=1)  # (M,)
+        grad.div_(total)  # softmax
         grad.scatter_add_(1, index, torch.full(index.shape, -1.0, dtype=out.dtype, device=out.device))
         return losses, grad.div_(n)
     diff = out - y.transpose(1, 2)  # (M, D_o, N)
@@ -55,13 +59,14 @@ def _loss_gradient(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch
     return losses, diff.div_(n)
 
 
-def _activate_(z: torch.Tensor, activation: str, slope: float) -> torch.Tensor:
-    """a[z] in place; returns the derivative's mask/scale a'(z) (or None for identity)."""
+def _activate_(z: torch.Tensor, activation: str, slope: float) -> torch.Tensor | None:
+    """a[z] in place; returns what the backward multiplies by: a'(z) for leaky_relu, None otherwise
+    (identity: 1; relu: the backward reads the activation itself, h > 0 exactly where z > 0)."""
     if activation == "identity":
         return None
     if activation == "relu":
         z.clamp_min_(0.0)
-        return z > 0
+        return None
     scale = torch.full_like(z, slope).masked_fill_(z > 0, 1.0)  # in z's dtype (a float32 slope would round)
     z.mul_(scale)
     return scale
@@ -91,8 +96,20 @@ def mlp_forward(batch, params: list[torch.Tensor], x: torch.Tensor) -> torch.Ten
         return _forward(batch, params, x, keep=False)[0].transpose(1, 2)
 
 
+CHUNK_BYTES = 2 * 2**20  # a chunk of models whose widest activation (G, W, N) fits in about 2 MiB of cache
+
+
+def model_chunk(batch, n_rows: int, element_size: int) -> int:
+    """How many models to run at once so the widest hidden activation stays near CHUNK_BYTES."""
+    widest = max(batch.widths[1:])
+    return max(1, CHUNK_BYTES // (widest * max(n_rows, 1) * element_size))
+
+
 def mlp_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str):
-    """Outputs, per-model losses and gradients of M stacked MLPs, without autograd.
+    """Per-model losses, training accuracy and gradients of M stacked MLPs, without autograd.
+
+    Models are processed in chunks (`model_chunk`) so each chunk's activations stay in cache; each
+    model's numbers do not depend on the chunking.
 
     Parameters
     ----------
@@ -106,13 +123,31 @@ def mlp_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: to
 
     Returns
     -------
-    output : Tensor (M, N, D_o)
     losses : Tensor (M,)
+    accuracy : Tensor (M,) or None (mse)
     grads : list of Tensor, like `params`
     """
+    m = params[0].shape[0]
+    size = model_chunk(batch, x.shape[-2], params[0].element_size())
+    if size >= m:
+        return _chunk_loss_and_grads(batch, params, x, y, loss)
+    parts = [
+        _chunk_loss_and_grads(batch, [p[s : s + size] for p in params], x if x.ndim == 2 else x[s : s + size],
+                              y[s : s + size], loss)
+        for s in range(0, m, size)
+    ]
+    losses = torch.cat([part[0] for part in parts])
+    accuracy = None if parts[0][1] is None else torch.cat([part[1] for part in parts])
+    grads = [torch.cat([part[2][k] for part in parts]) for k in range(len(params))]
+    return losses, accuracy, grads
+
+
+def _chunk_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str):
+    """`mlp_loss_and_grads` for one chunk of models."""
     n_layers = len(params) // 2
     weights = params[:n_layers]
     out, hidden, derivatives = _forward(batch, params, x, keep=True)
+    accuracy = per_model_accuracy(out.transpose(1, 2), y, loss)  # (M,) or None
     losses, delta = _loss_gradient(out, y, loss)  # (M,), (M, D_o, N)
     grad_w: list[torch.Tensor] = [None] * n_layers
     grad_b: list[torch.Tensor] = [None] * n_layers
@@ -123,9 +158,11 @@ def mlp_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: to
             break
         grad_w[k] = torch.bmm(delta, hidden[k - 1].transpose(1, 2))  # (M, D_{k+1}, D_k)
         delta = torch.bmm(weights[k].transpose(1, 2), delta)  # (M, D_k, N)
-        if derivatives[k - 1] is not None:
+        if batch.activation == "relu":  # relu's backward kernel: delta where h > 0, else 0
+            delta = torch.ops.aten.threshold_backward(delta, hidden[k - 1], 0.0)
+        elif derivatives[k - 1] is not None:
             delta.mul_(derivatives[k - 1])
-    return out.transpose(1, 2), losses, grad_w + grad_b
+    return losses, accuracy, grad_w + grad_b
 
 
 def _first_layer_grad(delta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -312,7 +312,7 @@ class _Run:
 
     # -------------------------------------------------------------- gradients
     def loss_and_grads(self, xb: torch.Tensor, yb: torch.Tensor):
-        """(outputs (K, B, D_o), per-model losses (K,), gradients like self.params)."""
+        """(per-model losses (K,), training accuracy (K,) or None, gradients like self.params)."""
         if self.manual:
             from depthlab.train.fused import mlp_loss_and_grads
 
@@ -320,7 +320,7 @@ class _Run:
         output = self.template.forward_with(self.params, xb)  # (K, B, D_o)
         losses = per_model_loss(output, yb, self.o["loss"])  # (K,)
         grads = torch.autograd.grad(losses.sum(), self.params)
-        return output.detach(), losses.detach(), list(grads)
+        return losses.detach(), per_model_accuracy(output.detach(), yb, self.o["loss"]), list(grads)
 
     # -------------------------------------------------------------- stopping
     def stop(self, positions: list[int], reason: str | list[str]) -> None:
@@ -455,8 +455,7 @@ def _loop(run: _Run, started: float, base: float, key: str | None) -> None:
     desc = o["desc"] or f"fit {len(run.active)} x {run.template!r}"
     for step in progress(steps, desc=desc, total=len(steps), unit="step"):
         xb, yb = run.batch_data()
-        output, losses, grads = run.loss_and_grads(xb, yb)
-        accuracy = per_model_accuracy(output, yb, o["loss"])
+        losses, accuracy, grads = run.loss_and_grads(xb, yb)
         losses_list = losses.tolist()
         accuracy_list = accuracy.tolist() if accuracy is not None else None
         fitted = []

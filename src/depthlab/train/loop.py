@@ -14,6 +14,9 @@ again with the same models, data and settings resumes from it (or returns the fi
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -433,14 +436,9 @@ def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
             run.restore(saved)
     started = time.perf_counter()
     base = run.elapsed
-    try:
+    with _deferred_interrupt(key is not None) as interrupted:
         if run.active.numel():
-            _loop(run, started, base, key)
-    except KeyboardInterrupt:
-        if key is not None:
-            run.elapsed = base + time.perf_counter() - started
-            save_checkpoint({**run.state(done=False), "fingerprint": key}, o["checkpoint"])
-        raise
+            _loop(run, started, base, key, interrupted)
     run.elapsed = base + time.perf_counter() - started
     run.stop(list(range(len(run.active))), "steps")
     if key is not None:
@@ -448,7 +446,22 @@ def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
     return _results(run, batch, in_dtype)
 
 
-def _loop(run: _Run, started: float, base: float, key: str | None) -> None:
+@contextlib.contextmanager
+def _deferred_interrupt(active: bool):
+    """While checkpointing, Ctrl-C (SIGINT) only sets a flag; the loop saves at the end of the step and then
+    raises KeyboardInterrupt, so the checkpoint never holds a half-done update."""
+    flag: list[bool] = []
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: flag.append(True))
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _loop(run: _Run, started: float, base: float, key: str | None, interrupted: list[bool]) -> None:
     o = run.o
     last_save = time.perf_counter()
     steps = range(run.step, run.total)
@@ -487,9 +500,11 @@ def _loop(run: _Run, started: float, base: float, key: str | None) -> None:
             run.stop(list(range(len(run.active))), "time_budget")
         if not run.active.numel():
             break
-        if key is not None and time.perf_counter() - last_save >= o["checkpoint_every"]:
+        if key is not None and (interrupted or time.perf_counter() - last_save >= o["checkpoint_every"]):
             save_checkpoint({**run.state(done=False), "fingerprint": key}, o["checkpoint"])
             last_save = time.perf_counter()
+        if interrupted:
+            raise KeyboardInterrupt(f"training interrupted at step {run.step}; checkpoint saved to {o['checkpoint']}")
 
 
 def _after_update(run: _Run, losses_list: list[float]) -> None:

@@ -296,7 +296,8 @@ class ResidualBatch:
         return [
             ResidualNetwork(
                 self.input_weight[m].clone(), self.input_bias[m].clone(),
-                tuple(w.clone() for w in self.block_weights[m]), tuple(b.clone() for b in self.block_biases[m]), self.output_weight[m].clone(),
+                tuple(w.clone() for w in self.block_weights[m]), tuple(b.clone() for b in self.block_biases[m]),
+                self.output_weight[m].clone(),
                 self.output_bias[m].clone(), self.activation, self.branch_scale, self.negative_slope,
             )
             for m in range(len(self))

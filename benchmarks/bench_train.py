@@ -25,6 +25,7 @@ final whole-set evaluation) is left out, as it is for the others (models and opt
 from __future__ import annotations
 
 import copy
+import os
 import time
 
 import torch
@@ -206,6 +207,7 @@ def many_small(n: int, steps: int, repeats: int) -> None:
 def main() -> None:
     args = bench_args(__doc__, "few steps and repeats (same sizes)")
     repeats = 2 if args.quick else 3
+    print(f"load average (1, 5, 15 min): {', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     peak = matmul_peak(repeats)
     print(f"float32 matmul 2048^3: {peak:.1f} GFLOP/s")
     ds = load_dataset("mnist1d", n_train=4000, n_test=1, seed=42)

@@ -60,3 +60,16 @@ def test_chunks_of_models_give_the_same_numbers(monkeypatch):
     chunked = mlp_loss_and_grads(batch, batch.parameters(), x, y, "cross_entropy")
     assert torch.equal(whole[0], chunked[0]) and torch.equal(whole[1], chunked[1])
     assert all(torch.allclose(a, b, rtol=1e-13, atol=0) for a, b in zip(whole[2], chunked[2]))
+
+
+def test_row_blocks_add_up_to_the_whole_batch(monkeypatch):
+    g = torch.Generator().manual_seed(2)
+    batch = NetworkBatch.random([5, 8, 6, 3], seeds=list(range(3)))
+    x, y = torch.randn(50, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (3, 50), generator=g)
+    whole = mlp_loss_and_grads(batch, batch.parameters(), x, y, "cross_entropy")
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 8 * 8 * 16)
+    monkeypatch.setattr(fused, "MIN_ROWS", 1)
+    assert fused.row_block(batch, 8) == 16  # blocks of 16, 16, 16 and 2 rows
+    blocked = mlp_loss_and_grads(batch, batch.parameters(), x, y, "cross_entropy")
+    assert torch.allclose(whole[0], blocked[0], rtol=1e-14, atol=0) and torch.equal(whole[1], blocked[1])
+    assert all(torch.allclose(a, b, rtol=1e-12, atol=1e-15) for a, b in zip(whole[2], blocked[2]))

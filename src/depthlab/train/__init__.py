@@ -11,6 +11,7 @@ from depthlab.train.losses import LOSSES, loss_function
 from depthlab.train.metrics import accuracy, evaluate_loss
 from depthlab.train.optim import OPTIMIZERS
 from depthlab.train.scan import StepSizeScan, step_size_scan
+from depthlab.train.sweeps import epochs_to_fit, final_losses_by_width, loss_spread_by_width
 
 __all__ = [
     "LOSSES",
@@ -19,7 +20,10 @@ __all__ = [
     "NetworkBatch",
     "StepSizeScan",
     "accuracy",
+    "epochs_to_fit",
     "evaluate_loss",
+    "final_losses_by_width",
+    "loss_spread_by_width",
     "fit",
     "fit_many",
     "loss_function",

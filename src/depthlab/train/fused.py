@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.train.losses import per_model_accuracy
+from depthlab.train.losses import per_model_correct
 
 MANUAL_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "identity")
 
@@ -39,23 +39,25 @@ def _first_layer(omega: torch.Tensor, beta: torch.Tensor, x: torch.Tensor) -> to
     return torch.baddbmm(beta[:, :, None], omega, x.transpose(1, 2))  # (M, D_1, N)
 
 
-def _loss_gradient(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-model loss (M,) and its gradient w.r.t. out. out: (M, D_o, N); y: (M, N) or (M, N, D_o)."""
-    n = out.shape[2]
+def _loss_gradient(out: torch.Tensor, y: torch.Tensor, loss: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """This block's share of the per-model loss (M,) and its gradient w.r.t. out, for a mean over n rows in all.
+
+    out: (M, D_o, B); y: (M, B) or (M, B, D_o); B = n unless the rows come in blocks.
+    """
     if loss == "cross_entropy":
         top = out.amax(dim=1, keepdim=True)  # (M, 1, N)
         grad = torch.exp(out - top)  # (M, D_o, N), one exp for the loss and the softmax
         total = grad.sum(dim=1, keepdim=True)  # (M, 1, N)
         index = y[:, None, :]  # (M, 1, N)
-        losses = (total.log() + top - out.gather(1, index)).squeeze(1).mean(dim=1)  # (M,)
+        losses = (total.log() + top - out.gather(1, index)).squeeze(1).sum(dim=1) / n  # (M,)
         grad.div_(total)  # softmax
         grad.scatter_add_(1, index, torch.full(index.shape, -1.0, dtype=out.dtype, device=out.device))
         return losses, grad.div_(n)
     diff = out - y.transpose(1, 2)  # (M, D_o, N)
     if loss == "mse":
-        losses = diff.square().mean(dim=(1, 2))
+        losses = diff.square().sum(dim=(1, 2)) / (n * out.shape[1])
         return losses, diff.mul_(2.0 / (n * out.shape[1]))
-    losses = 0.5 * diff.square().sum(dim=1).mean(dim=1)  # mse_logits
+    losses = 0.5 * diff.square().sum(dim=1).sum(dim=1) / n  # mse_logits
     return losses, diff.div_(n)
 
 
@@ -99,10 +101,20 @@ def mlp_forward(batch, params: list[torch.Tensor], x: torch.Tensor) -> torch.Ten
 CHUNK_BYTES = 2 * 2**20  # a chunk of models whose widest activation (G, W, N) fits in about 2 MiB of cache
 
 
+MIN_ROWS = 256  # row blocks are never smaller than this (small products lose more than the cache gains)
+
+
+def row_block(batch, element_size: int) -> int:
+    """Rows per block for one model: wide layers over many rows are run in row blocks whose widest activation
+    (W, rows) stays near CHUNK_BYTES; the loss and gradients are sums over rows, so blocks add up exactly.
+    Depends on the shape only, never on M, so a model's numbers are the same alone and in any batch."""
+    return max(MIN_ROWS, CHUNK_BYTES // (max(batch.widths[1:]) * element_size))
+
+
 def model_chunk(batch, n_rows: int, element_size: int) -> int:
-    """How many models to run at once so the widest hidden activation stays near CHUNK_BYTES."""
-    widest = max(batch.widths[1:])
-    return max(1, CHUNK_BYTES // (widest * max(n_rows, 1) * element_size))
+    """How many models to run at once so the widest hidden activation (G, W, rows) stays near CHUNK_BYTES."""
+    rows = min(max(n_rows, 1), row_block(batch, element_size))
+    return max(1, CHUNK_BYTES // (max(batch.widths[1:]) * rows * element_size))
 
 
 def mlp_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str):
@@ -143,12 +155,32 @@ def mlp_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: to
 
 
 def _chunk_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str):
-    """`mlp_loss_and_grads` for one chunk of models."""
+    """`mlp_loss_and_grads` for one chunk of models, over its rows in blocks of `row_block` rows."""
+    n = x.shape[-2]
+    size = row_block(batch, params[0].element_size())
+    losses, correct, grads = None, None, None
+    for start in range(0, n, size):
+        rows = slice(start, min(start + size, n))
+        xb = x[rows] if x.ndim == 2 else x[:, rows]
+        block = _block_loss_and_grads(batch, params, xb, y[:, rows], loss, n)
+        if grads is None:
+            losses, correct, grads = block
+            continue
+        losses = losses + block[0]
+        correct = None if correct is None else correct + block[1]
+        for total, part in zip(grads, block[2]):
+            total.add_(part)
+    accuracy = None if correct is None else correct.double() / n
+    return losses, accuracy, grads
+
+
+def _block_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str, n: int):
+    """Loss share (M,), correct rows (M,) and gradients of one block of rows, for a mean over n rows in all."""
     n_layers = len(params) // 2
     weights = params[:n_layers]
     out, hidden, derivatives = _forward(batch, params, x, keep=True)
-    accuracy = per_model_accuracy(out.transpose(1, 2), y, loss)  # (M,) or None
-    losses, delta = _loss_gradient(out, y, loss)  # (M,), (M, D_o, N)
+    correct = per_model_correct(out.transpose(1, 2), y, loss)  # (M,) or None
+    losses, delta = _loss_gradient(out, y, loss, n)  # (M,), (M, D_o, B)
     grad_w: list[torch.Tensor] = [None] * n_layers
     grad_b: list[torch.Tensor] = [None] * n_layers
     for k in range(n_layers - 1, -1, -1):
@@ -157,12 +189,12 @@ def _chunk_loss_and_grads(batch, params: list[torch.Tensor], x: torch.Tensor, y:
             grad_w[0] = _first_layer_grad(delta, x)
             break
         grad_w[k] = torch.bmm(delta, hidden[k - 1].transpose(1, 2))  # (M, D_{k+1}, D_k)
-        delta = torch.bmm(weights[k].transpose(1, 2), delta)  # (M, D_k, N)
+        delta = torch.bmm(weights[k].transpose(1, 2), delta)  # (M, D_k, B)
         if batch.activation == "relu":  # relu's backward kernel: delta where h > 0, else 0
             delta = torch.ops.aten.threshold_backward(delta, hidden[k - 1], 0.0)
         elif derivatives[k - 1] is not None:
             delta.mul_(derivatives[k - 1])
-    return losses, accuracy, grad_w + grad_b
+    return losses, correct, grad_w + grad_b
 
 
 def _first_layer_grad(delta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

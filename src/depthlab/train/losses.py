@@ -89,10 +89,16 @@ def first_argmax(values: torch.Tensor, dim: int) -> torch.Tensor:
     return n - (is_top * countdown).amax(dim=dim).long()
 
 
-def per_model_accuracy(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor | None:
-    """Fraction of rows classified right, per model (M,); None for mse (no classes). output (M, B, D_o)."""
+def per_model_correct(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor | None:
+    """Rows classified right, per model (M,) int64; None for mse (no classes). output (M, B, D_o)."""
     if loss == "cross_entropy":
-        return (first_argmax(output, 2) == y).double().mean(dim=1)
+        return (first_argmax(output, 2) == y).sum(dim=1)
     if loss == "mse_logits":
-        return (first_argmax(output, 2) == first_argmax(y, 2)).double().mean(dim=1)
+        return (first_argmax(output, 2) == first_argmax(y, 2)).sum(dim=1)
     return None
+
+
+def per_model_accuracy(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor | None:
+    """Fraction of rows classified right, per model (M,) float64; None for mse (no classes). output (M, B, D_o)."""
+    correct = per_model_correct(output, y, loss)
+    return None if correct is None else correct.double() / output.shape[1]

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab import train as train_package
 from depthlab.architectures import mlp_params
 from depthlab.data import load_dataset, random_labels
 from depthlab.evidence import compare, rank_correlation
@@ -49,14 +50,17 @@ def _architectures(config: dict[str, Any], n_features: int, n_classes: int) -> d
 
 
 def checkpoint_folder(config: dict[str, Any], name: str = "random-labels") -> Path | None:
-    """`checkpoint_dir` if set, else runs/.checkpoints/NAME/<hash of the config>; None when it is "off"."""
+    """`checkpoint_dir` if set, else runs/.checkpoints/NAME/<hash of the config and of the training code>, so a
+    rerun of the same config with the same code resumes and anything else starts afresh; None when it is "off"."""
     if config["checkpoint_dir"] == "off":
         return None
     if config["checkpoint_dir"]:
         return Path(config["checkpoint_dir"])
     relevant = {k: v for k, v in config.items() if k not in ("checkpoint_dir", "data_dir")}
-    digest = hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    return Path("runs") / ".checkpoints" / name / digest
+    digest = hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode())
+    for source in sorted(Path(train_package.__file__).parent.glob("*.py")):  # new training code, new checkpoints
+        digest.update(source.read_bytes())
+    return Path("runs") / ".checkpoints" / name / digest.hexdigest()[:12]
 
 
 def _label_sets(ds, config: dict[str, Any]) -> torch.Tensor:

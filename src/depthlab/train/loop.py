@@ -466,6 +466,7 @@ def _loop(run: _Run, started: float, base: float, key: str | None, interrupted: 
     last_save = time.perf_counter()
     steps = range(run.step, run.total)
     desc = o["desc"] or f"fit {len(run.active)} x {run.template!r}"
+    desc += f" (resumed at step {run.step})" if run.step else ""
     for step in progress(steps, desc=desc, total=len(steps), unit="step"):
         xb, yb = run.batch_data()
         losses, accuracy, grads = run.loss_and_grads(xb, yb)

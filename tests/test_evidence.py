@@ -117,6 +117,17 @@ def test_rank_correlation_signs():
     assert rank_correlation(widths, flat).verdict_for(-1) == "inconclusive"
 
 
+def test_rank_correlation_of_the_spread_over_seeds():
+    widths = np.array([2.0, 4, 8, 16, 32, 64])
+    rng = np.random.default_rng(5)
+    losses = 1.0 + rng.normal(0, 1, (6, 12)) * (1 / widths)[:, None]  # same mean, spread falling with width
+    assert rank_correlation(widths, losses).verdict_for(-1) == "inconclusive"
+    spread = rank_correlation(widths, losses, statistic="std")
+    assert spread.rho < -0.9 and spread.verdict_for(-1) == "reproduced"
+    with pytest.raises(ValueError, match="replicates >= 3"):
+        rank_correlation(widths, losses[:, :2], statistic="std")
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -128,3 +130,14 @@ def test_cuda_trains_where_available_and_is_a_clear_error_elsewhere():
         return
     with pytest.raises(ValueError, match="CUDA is not available"):
         fit(net, x, y, loss="cross_entropy", device="cuda")
+
+
+def test_a_diverging_model_stops_alone_and_hands_back_its_start():
+    x = torch.linspace(0, 1, 32, dtype=torch.float64)[:, None]
+    nets = [Network.random([1, 8, 1], seed=s) for s in range(2)]
+    results = fit_many(nets, x, 1e3 * x, loss="mse", optimizer="gd", lr=[1e6, 1e-4], steps=50, dtype=torch.float64)
+    wild, calm = results
+    assert wild.diverged and wild.stop_reason == "diverged" and wild.steps_run < 50
+    assert not math.isfinite(wild.losses[-1]) and math.isnan(wild.final_loss)
+    assert all(torch.equal(a, b) for a, b in zip(wild.net.weights, nets[0].weights))
+    assert not calm.diverged and calm.steps_run == 50 and math.isfinite(calm.final_loss)

@@ -70,8 +70,16 @@ def _xy(x, y) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _resamples(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Bootstrap resamples as (x, mean of y over the chosen replicates): seeds resampled if y has replicates,
+STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mean": lambda y: y.mean(axis=1),
+    "std": lambda y: y.std(axis=1, ddof=1),
+}
+
+
+def _resamples(
+    x: np.ndarray, y: np.ndarray, n_boot: int, seed: int, statistic: str = "mean"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Bootstrap resamples as (x, statistic of y over the chosen replicates): seeds resampled if y has replicates,
     else (x, y) points; resamples with fewer than 2 distinct x values are dropped."""
     rng = np.random.default_rng(seed)
     out = []
@@ -79,7 +87,7 @@ def _resamples(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> list[tup
     for _ in range(n_boot):
         if r > 1:
             columns = rng.integers(0, r, size=r)
-            out.append((x, y[:, columns].mean(axis=1)))
+            out.append((x, STATISTICS[statistic](y[:, columns])))
         else:
             rows = rng.integers(0, n, size=n)
             if np.unique(x[rows]).size >= 2:
@@ -330,13 +338,16 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.spearmanr(x, y).statistic)
 
 
-def rank_correlation(x, y, confidence: float = 0.95, seed: int = 0) -> RankCorrelation:
-    """Spearman's rank correlation of y with x, with a bootstrap interval over seeds (or points).
+def rank_correlation(x, y, confidence: float = 0.95, seed: int = 0, statistic: str = "mean") -> RankCorrelation:
+    """Spearman's rank correlation of y (or of its spread over seeds) with x, with a bootstrap interval over seeds.
 
     Parameters
     ----------
     x : array-like, shape (n,)
     y : array-like, shape (n,) or (n, replicates)
+    statistic : {"mean", "std"}, default="mean"
+        What is correlated with x: the per-x mean over replicates, or their standard deviation (ddof=1;
+        "does the spread across seeds fall with width?"). "std" needs >= 3 replicates.
 
     Examples
     --------
@@ -346,9 +357,14 @@ def rank_correlation(x, y, confidence: float = 0.95, seed: int = 0) -> RankCorre
     """
     confidence = _check_confidence(confidence)
     x, y = _xy(x, y)
-    rho = _spearman(x, y.mean(axis=1))
-    p_value = float(stats.spearmanr(x, y.mean(axis=1)).pvalue) if np.ptp(y.mean(axis=1)) > 0 else 1.0
-    boots = [_spearman(bx, by) for bx, by in _resamples(x, y, 2000, seed)]
+    if statistic not in STATISTICS:
+        raise ValueError(f"The 'statistic' parameter must be one of {', '.join(STATISTICS)}. Got {statistic!r}.")
+    if statistic == "std" and y.shape[1] < 3:
+        raise ValueError(f"statistic='std' needs y of shape (n, replicates >= 3). Got {y.shape[1]} replicate(s).")
+    observed = STATISTICS[statistic](y) if y.shape[1] > 1 else y[:, 0]
+    rho = _spearman(x, observed)
+    p_value = float(stats.spearmanr(x, observed).pvalue) if np.ptp(observed) > 0 and np.ptp(x) > 0 else 1.0
+    boots = [_spearman(bx, by) for bx, by in _resamples(x, y, 2000, seed, statistic)]
     low, high = _interval(boots, confidence)
     return RankCorrelation(rho, low, high, p_value, int(np.unique(x).size), int(y.shape[1]), confidence)
 
@@ -539,3 +555,60 @@ def growth_law(
         exponent, exponent_ci, exponent_decided = loglog.slope, (loglog.ci_low, loglog.ci_high), loglog.decided
     return GrowthFit(leader if decided else None, bool(decided), scores, params, win_fraction, margin, exponent,
                      exponent_ci, exponent_decided, int(np.unique(x).size), int(y.shape[1]), confidence, tuple(laws))
+
+
+# ---------------------------------------------------------------------------------------------- intervals
+def proportion_ci(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (e.g. held-out accuracy = correct / n), from scipy.
+
+    Examples
+    --------
+    >>> low, high = proportion_ci(369, 1000)
+    >>> round(low, 3), round(high, 3)
+    (0.34, 0.399)
+    """
+    confidence = _check_confidence(confidence)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"proportion_ci needs 0 <= successes <= n and n >= 1. Got successes={successes!r}, n={n!r}.")
+    interval = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def mean_ci(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of independent values (e.g. per-example squared errors).
+
+    Examples
+    --------
+    >>> low, high = mean_ci(np.random.default_rng(0).normal(10.0, 1.0, 400))
+    >>> low < 10.0 < high and high - low < 0.3
+    True
+    """
+    confidence = _check_confidence(confidence)
+    values = _sample(values, "values")
+    if values.size < 2:
+        raise ValueError(f"The 'values' parameter must hold at least 2 values. Got {values.size}.")
+    if np.ptp(values) == 0:
+        return float(values[0]), float(values[0])
+    result = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=2000, method="percentile",
+                             vectorized=True, random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def interval_verdict(low: float, high: float, lower: float, upper: float) -> str:
+    """Is a measured interval [low, high] inside the claimed range [lower, upper]?
+
+    "reproduced" when it lies inside, "differs" when it lies entirely outside, "inconclusive" when it straddles
+    an edge (the measurement cannot tell).
+
+    Examples
+    --------
+    >>> [interval_verdict(lo, hi, 0.0, 0.45) for lo, hi in ((0.36, 0.40), (0.6, 0.7), (0.4, 0.5))]
+    ['reproduced', 'differs', 'inconclusive']
+    """
+    if any(map(math.isnan, (low, high, lower, upper))):
+        return "inconclusive"
+    if lower <= low and high <= upper:
+        return "reproduced"
+    if high < lower or low > upper:
+        return "differs"
+    return "inconclusive"

@@ -14,6 +14,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from depthlab.checks import check_int
 from depthlab.lab.progress import progress
 from depthlab.seeds import derive_seed
 
@@ -69,3 +72,31 @@ def map_cells(
         derived = cell_seed(seed, cell, stream)
         rows.append({**cell, "seed": derived, **fn(cell, derived)})
     return rows
+
+
+def smallest_reaching(
+    rows: list[dict[str, Any]], size_key: str, value_key: str, target: float, **where: Any
+) -> int | float | None:
+    """The smallest `size_key` among `rows` (filtered by `where`) whose `value_key` <= target; None if none did.
+
+    Examples
+    --------
+    >>> rows = [{"kind": "deep", "neurons": 8, "error": 0.3}, {"kind": "deep", "neurons": 16, "error": 0.05}]
+    >>> smallest_reaching(rows, "neurons", "error", 0.1, kind="deep"), smallest_reaching(rows, "neurons", "error", 0.01)
+    (16, None)
+    """
+    good = [r[size_key] for r in rows if all(r[k] == v for k, v in where.items()) and r[value_key] <= target]
+    return min(good) if good else None
+
+
+def log_grid(n_max: int, n_points: int) -> list[int]:
+    """Distinct ints from 1 to n_max, about log-spaced, at most `n_points` of them, always ending at n_max.
+
+    Examples
+    --------
+    >>> log_grid(1000, 5), log_grid(1, 5)
+    ([1, 6, 32, 178, 1000], [1])
+    """
+    n_max, n_points = check_int(n_max, "n_max", 1), check_int(n_points, "n_points", 1)
+    grid = np.unique(np.round(np.geomspace(1, n_max, max(2, n_points))).astype(int))
+    return sorted({int(g) for g in grid} | {n_max})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,3 +74,11 @@ class Result:
     figures: dict[str, Figure] = field(default_factory=dict)
     data: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+def warn(message: str) -> None:
+    """Tell the person running an experiment something they should know now (a fallback, a skipped part).
+
+    One line on stderr, prefixed "depthlab: warning:"; the experiment also records it in its notes.
+    """
+    print(f"depthlab: warning: {message}", file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ again with the same models, data and settings resumes from it (or returns the fi
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
 import time
@@ -32,7 +33,7 @@ from depthlab.train.checkpoint import fingerprint, load_checkpoint, save_checkpo
 from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss
 from depthlab.train.optim import OPTIMIZERS, StackedOptimizer
 
-STOP_REASONS: tuple[str, ...] = ("steps", "target_accuracy", "target_loss", "time_budget")
+STOP_REASONS: tuple[str, ...] = ("steps", "target_accuracy", "target_loss", "time_budget", "diverged")
 BACKWARDS: tuple[str, ...] = ("auto", "autograd", "manual")
 
 
@@ -46,7 +47,10 @@ class FitResult:
     history_steps : the step (0-based update index) of each recorded entry; every `history_every`-th.
     steps_run : updates this model took.  epochs_run : steps_run / batches per epoch.
     final_loss, final_accuracy : on the whole training set after training (accuracy nan for mse).
-    stopped_early : True when a target or the time budget stopped it.  stop_reason : one of STOP_REASONS.
+    stopped_early : True when a target, the time budget or divergence stopped it.  stop_reason : one of STOP_REASONS.
+    diverged : the loss became NaN or infinite (that step's loss is the last one recorded, no update was made), or
+        the trained parameters are not finite; `final_loss` is then NaN and `net` the starting model (a Network
+        never holds non-finite parameters).
     seconds : wall time of the whole call (shared by the models trained together).
     """
 
@@ -61,6 +65,7 @@ class FitResult:
     final_accuracy: float = float("nan")
     stop_reason: str = "steps"
     seconds: float = 0.0
+    diverged: bool = False
 
 
 def fit(net, x, y, **options) -> FitResult:
@@ -81,7 +86,10 @@ def fit(net, x, y, **options) -> FitResult:
             f"The 'net' parameter must be a Network or ResidualNetwork (use fit_many for batches). "
             f"Got {type(net).__name__} instead."
         )
-    return _train([net], x, y, shared_only=True, **options)[0]
+    result = _train([net], x, y, shared_only=True, **options)[0]
+    if result.diverged:
+        result.net = net  # the starting network itself
+    return result
 
 
 def fit_many(
@@ -472,24 +480,25 @@ def _loop(run: _Run, started: float, base: float, key: str | None, interrupted: 
         losses, accuracy, grads = run.loss_and_grads(xb, yb)
         losses_list = losses.tolist()
         accuracy_list = accuracy.tolist() if accuracy is not None else None
-        fitted = []
+        stopping = {}  # position -> reason, for models that stop before this update
         if o["target_accuracy"] is not None and run.full_batch:
-            fitted = [i for i, a in enumerate(accuracy_list) if a >= o["target_accuracy"]]
+            stopping = {i: "target_accuracy" for i, a in enumerate(accuracy_list) if a >= o["target_accuracy"]}
+        stopping.update({i: "diverged" for i, v in enumerate(losses_list) if not math.isfinite(v)})
         for i, m in enumerate(run.active.tolist()):
-            if i in fitted:
-                continue
             result = run.results[m]
-            if step % o["history_every"] == 0:
+            if stopping.get(i) == "target_accuracy":
+                continue
+            if step % o["history_every"] == 0 or i in stopping:  # a diverging step is always recorded
                 result.history_steps.append(step)
                 result.losses.append(losses_list[i])
                 if accuracy_list is not None:
                     result.accuracies.append(accuracy_list[i])
-            result.steps_run += 1
-        if fitted:
-            keep = [i for i in range(len(losses_list)) if i not in set(fitted)]
+            result.steps_run += i not in stopping
+        if stopping:
+            keep = [i for i in range(len(losses_list)) if i not in stopping]
             grads = [g[keep] for g in grads]
             losses_list = [losses_list[i] for i in keep]
-            run.stop(fitted, "target_accuracy")
+            run.stop(sorted(stopping), [stopping[i] for i in sorted(stopping)])
             if not run.active.numel():
                 run.step = step + 1
                 break
@@ -531,10 +540,18 @@ def _results(run: _Run, batch, in_dtype: torch.dtype) -> list[FitResult]:
     m = len(batch)
     final = [torch.stack([run.finished[i][k] for i in range(m)]).to(run.device) for k in range(len(run.params))]
     losses, accuracy = run.evaluate(final, run.x_all, run.y_all)
-    trained = batch.with_parameters([p.cpu().to(in_dtype) for p in final]).to_networks()
+    finite = torch.stack([torch.isfinite(p.reshape(m, -1)).all(dim=1) for p in final]).all(dim=0)  # (M,)
+    finite &= torch.isfinite(losses)
+    start = batch.parameters()
+    kept = [torch.where(finite.view(-1, *[1] * (p.ndim - 1)).cpu(), p.cpu().to(in_dtype), s.to(in_dtype))
+            for p, s in zip(final, start)]  # a diverged model hands back its starting parameters
+    trained = batch.with_parameters(kept).to_networks()
     for i, result in enumerate(run.results):
         result.net = trained[i]
-        result.final_loss = float(losses[i])
+        if not bool(finite[i]):
+            result.diverged = result.stopped_early = True
+            result.stop_reason = "diverged"
+        result.final_loss = float(losses[i]) if bool(finite[i]) else float("nan")
         result.final_accuracy = float(accuracy[i]) if accuracy is not None else float("nan")
         result.epochs_run = result.steps_run / run.per_epoch
         result.seconds = run.elapsed

@@ -52,8 +52,18 @@ def test_noise_larger_than_the_effect_is_undecided():
 
 
 def test_growth_law_without_replicates_resamples_points():
-    fit = growth_law(N, 0.3 * N + 2 + np.array([0.1, -0.2, 0.15, -0.1, 0.05]), laws=SHAPES)
+    x = np.arange(1.0, 9.0) * 50
+    wiggle = np.array([0.1, -0.2, 0.15, -0.1, 0.05, -0.05, 0.2, -0.15])
+    fit = growth_law(x, 0.3 * x + 2 + wiggle, laws=SHAPES)
     assert fit.n_replicates == 1 and fit.best == "linear"
+    assert not growth_law(x[:5], 0.3 * x[:5] + 2 + wiggle[:5], laws=SHAPES).decided  # 5 points: too few
+
+
+def test_three_seeds_decide_nothing():
+    # A percentile bootstrap over 3 seeds has 10 distinct resamples: too narrow to trust.
+    fit = growth_law(N, noisy(0.3 * N + 2, seeds=3), laws=SHAPES)
+    assert not fit.decided and not fit.exponent_decided
+    assert not slope_ci(np.log(N), np.log(noisy(1 / N, seeds=3))).decided
 
 
 def test_compare_separated_samples():

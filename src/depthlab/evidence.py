@@ -14,7 +14,10 @@ a rule that turns them into one of "reproduced", "differs" or "inconclusive":
 
 Replicates: where y is (n_x, n_replicates) (one column per seed), bootstraps resample the seeds
 (columns), never individual points, so that the interval reflects how much a new set of seeds could
-move the answer. With a single column the (x, y) points are resampled.
+move the answer. With a single column the (x, y) points are resampled. A percentile bootstrap over
+a handful of seeds is too narrow, so slopes and laws are decided only with >= 5 seeds (or >= 8
+points without replicates), and a slope's interval is widened to contain the Student-t interval of
+the per-seed slopes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ ALTERNATIVES: tuple[str, ...] = ("less", "greater", "two-sided")
 LAWS: tuple[str, ...] = ("linear", "quadratic", "power", "exponential", "logarithmic")
 MIN_SAMPLES = 3  # fewer per side than this and no comparison is decided
 MIN_DISTINCT_X = 4  # fewer distinct x values and no law or slope is decided
+MIN_REPLICATES = 5  # seed resampling decides nothing with fewer seeds (a 3-seed bootstrap has 10 distinct resamples)
+MIN_POINTS = 8  # without replicates, points resampling needs this many points to decide
 MIN_AICC_MARGIN = 2.0  # a law must also beat every rival by this much AICc (Burnham & Anderson: < 2 = both supported)
 
 
@@ -211,7 +216,7 @@ class SlopeCI:
     """What `slope_ci` returns: the slope of the per-x means, its bootstrap interval, and the design.
 
     n : distinct x values; n_replicates : columns of y (seeds); decided : whether enough x values
-    (>= 4) and resamples stood behind the interval for it to decide anything.
+    (>= 4) and seeds (>= 5; or >= 8 points without replicates) stood behind the interval.
     """
 
     slope: float
@@ -258,7 +263,8 @@ def slope_ci(x, y, confidence: float = 0.95, seed: int = 0) -> SlopeCI:
 
     Examples
     --------
-    >>> y = [[2.0, 2.2, 1.9], [4.1, 3.9, 4.0], [6.0, 6.1, 5.9], [8.2, 7.9, 8.0], [10.0, 10.1, 9.9]]
+    >>> y = [[2.0, 2.2, 1.9, 2.1, 2.0], [4.1, 3.9, 4.0, 4.0, 4.1], [6.0, 6.1, 5.9, 6.0, 5.9],
+    ...      [8.2, 7.9, 8.0, 8.1, 7.9], [10.0, 10.1, 9.9, 10.0, 10.1]]
     >>> fit = slope_ci([1, 2, 3, 4, 5], y)
     >>> round(fit.slope, 2), fit.ci_low < 2 < fit.ci_high, fit.verdict_for(2.0, tolerance=0.3)
     (2.0, True, 'reproduced')
@@ -268,8 +274,20 @@ def slope_ci(x, y, confidence: float = 0.95, seed: int = 0) -> SlopeCI:
     slope, intercept = _ols_slope(x, y.mean(axis=1))
     boots = [_ols_slope(bx, by)[0] for bx, by in _resamples(x, y, 2000, seed)]
     low, high = _interval(boots, confidence)
-    decided = np.unique(x).size >= MIN_DISTINCT_X and (y.shape[1] >= MIN_SAMPLES or y.shape[1] == 1)
-    return SlopeCI(slope, intercept, low, high, int(np.unique(x).size), int(y.shape[1]), confidence, bool(decided))
+    if y.shape[1] > 1:  # the Student-t interval of the per-seed slopes, for honest coverage with few seeds
+        per_seed = np.array([_ols_slope(x, y[:, j])[0] for j in range(y.shape[1])])
+        half = stats.t.ppf(0.5 + confidence / 2, per_seed.size - 1) * per_seed.std(ddof=1) / math.sqrt(per_seed.size)
+        low, high = min(low, slope - half), max(high, slope + half)
+    decided = _enough(x, y)
+    return SlopeCI(slope, intercept, float(low), float(high), int(np.unique(x).size), int(y.shape[1]), confidence,
+                   bool(decided))
+
+
+def _enough(x: np.ndarray, y: np.ndarray) -> bool:
+    """Enough x values, and enough seeds (or points) behind a bootstrap, to decide a slope or a law."""
+    replicates = y.shape[1]
+    resampled = replicates >= MIN_REPLICATES if replicates > 1 else x.size >= MIN_POINTS
+    return bool(np.unique(x).size >= MIN_DISTINCT_X and resampled)
 
 
 # ---------------------------------------------------------------------------------------------- rank correlation
@@ -419,7 +437,9 @@ class GrowthFit:
 
     best : the winning law's name, or None when undecided.
     decided : the same law won in at least `confidence` of the bootstrap resamples, beat every rival by
-        at least 2 AICc on the full data (`aicc_margin`), and x has >= 4 distinct values.
+        at least 2 AICc on the full data (`aicc_margin`), x has >= 4 distinct values, and >= 5 seeds
+        (or >= 8 points without replicates) stood behind the resampling.
+    exponent_decided : the exponent interval rests on enough seeds / points to decide (same rule).
     scores : law -> AICc of its fit to the per-x means (lower is better).
     params : law -> fitted parameters (linear/quadratic/logarithmic: y = a + b f(x); power: a x^k;
         exponential: a exp(b x)).
@@ -435,6 +455,7 @@ class GrowthFit:
     aicc_margin: float
     exponent: float
     exponent_ci: tuple[float, float]
+    exponent_decided: bool
     n: int
     n_replicates: int
     confidence: float
@@ -466,7 +487,7 @@ def growth_law(
     Every law has two parameters, fitted by least squares to the per-x means and scored by AICc.
     The fit is decided only when the same law wins in at least `confidence` of `n_boot` bootstrap
     resamples (seeds resampled when y has replicates, else points), beats every rival by at least 2
-    AICc on the full data, and x has >= 4 distinct values.
+    AICc on the full data, x has >= 4 distinct values, and >= 5 seeds (or >= 8 points) stand behind it.
 
     Parameters
     ----------
@@ -491,7 +512,7 @@ def growth_law(
     'linear'
     >>> growth_law(x, np.exp(x)[:, None] * (1 + noise), laws=("linear", "quadratic", "exponential")).best
     'exponential'
-    >>> growth_law(x[:3], x[:3]).decided   # three x values cannot separate two-parameter laws
+    >>> growth_law(x[:3], x[:3, None] + noise[:3]).decided   # three x values cannot separate two-parameter laws
     False
     """
     unknown = [law for law in laws if law not in _LAW_FITS]
@@ -511,10 +532,10 @@ def growth_law(
     win_fraction = {law: wins[law] / total for law in laws}
     leader = min(scores, key=scores.get)
     margin = min((scores[law] - scores[leader] for law in laws if law != leader), default=float("inf"))
-    decided = np.unique(x).size >= MIN_DISTINCT_X and win_fraction[leader] >= confidence and margin >= MIN_AICC_MARGIN
-    exponent, exponent_ci = float("nan"), (float("nan"), float("nan"))
+    decided = _enough(x, y) and win_fraction[leader] >= confidence and margin >= MIN_AICC_MARGIN
+    exponent, exponent_ci, exponent_decided = float("nan"), (float("nan"), float("nan")), False
     if np.all(x > 0) and np.all(y > 0):
         loglog = slope_ci(np.log(x), np.log(y), confidence=confidence, seed=seed)
-        exponent, exponent_ci = loglog.slope, (loglog.ci_low, loglog.ci_high)
+        exponent, exponent_ci, exponent_decided = loglog.slope, (loglog.ci_low, loglog.ci_high), loglog.decided
     return GrowthFit(leader if decided else None, bool(decided), scores, params, win_fraction, margin, exponent,
-                     exponent_ci, int(np.unique(x).size), int(y.shape[1]), confidence, tuple(laws))
+                     exponent_ci, exponent_decided, int(np.unique(x).size), int(y.shape[1]), confidence, tuple(laws))

@@ -171,16 +171,7 @@ class NetworkBatch:
         return x
 
     def _layers(self, x: torch.Tensor):
-        """Yield each layer's pre-activation (M, N, D_{k+1}) and feed its activation to the next layer."""
-        h = x  # (N, D_i) or (M, N, D_i)
-        for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
-            if h.ndim == 2:  # shared input: one product for all models
-                z = torch.matmul(h, omega.transpose(1, 2)) + beta[:, None, :]  # (M, N, D_{k+1})
-            else:
-                z = torch.baddbmm(beta[:, None, :], h, omega.transpose(1, 2))  # (M, N, D_{k+1})
-            yield z
-            if k < self.depth:
-                h = apply_activation(self.activation, z, self.negative_slope)  # (M, N, D_{k+1})
+        return stacked_layers(self.weights, self.biases, x, self.activation, self.negative_slope)
 
     def forward(self, x) -> torch.Tensor:
         """Outputs of all models. x: (N, D_i) shared or (M, N, D_i) per model -> (M, N, D_o)."""
@@ -192,6 +183,22 @@ class NetworkBatch:
     def preactivations(self, x) -> list[torch.Tensor]:
         """Pre-activations of every hidden layer. x: (N, D_i) or (M, N, D_i) -> [(M, N, D_1), ..., (M, N, D_K)]."""
         return list(self._layers(self._input(x)))[:-1]
+
+    # ------------------------------------------------------------------ training interface
+    def parameters(self) -> list[torch.Tensor]:
+        """[Omega_0, ..., Omega_K, beta_0, ..., beta_K], each with leading dimension M."""
+        return [*self.weights, *self.biases]
+
+    def with_parameters(self, params: Sequence[torch.Tensor]) -> NetworkBatch:
+        """A batch of this shape and activation holding `params` (as `parameters()` orders them)."""
+        k = len(self.weights)
+        return NetworkBatch(tuple(params[:k]), tuple(params[k:]), self.activation, self.negative_slope)
+
+    def forward_with(self, params: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Forward with `params` in place of this batch's tensors (differentiable). x: (N, D_i) or (M, N, D_i)."""
+        k = len(self.weights)
+        *_, output = stacked_layers(params[:k], params[k:], x, self.activation, self.negative_slope)
+        return output  # (M, N, D_o)
 
     # ------------------------------------------------------------------ conversion
     def to(self, dtype: torch.dtype) -> NetworkBatch:
@@ -209,6 +216,23 @@ class NetworkBatch:
         """Model m as a `Network` (a copy)."""
         return Network(tuple(w[m].clone() for w in self.weights), tuple(b[m].clone() for b in self.biases),
                        self.activation, self.negative_slope)
+
+
+def stacked_layers(weights, biases, x: torch.Tensor, activation: str, negative_slope: float = 0.01):
+    """Yield each layer's pre-activation (M, N, D_{k+1}); the last one is the output (no activation).
+
+    x is shared (N, D_i), multiplied by every model's Omega_0 at once, or per model (M, N, D_i).
+    """
+    h = x  # (N, D_i) or (M, N, D_i)
+    last = len(weights) - 1
+    for k, (omega, beta) in enumerate(zip(weights, biases)):
+        if h.ndim == 2:  # shared input: one product for all models
+            z = torch.matmul(h, omega.transpose(1, 2)) + beta[:, None, :]  # (M, N, D_{k+1})
+        else:
+            z = torch.baddbmm(beta[:, None, :], h, omega.transpose(1, 2))  # (M, N, D_{k+1})
+        yield z
+        if k < last:
+            h = apply_activation(activation, z, negative_slope)  # (M, N, D_{k+1})
 
 
 def _describe(value) -> str:

@@ -295,6 +295,7 @@ def predicted_length_variance(widths: Sequence[int], c: float = 2.0, input_lengt
 
 _LEGENDRE_NODES = 16
 _TAIL = 12.0  # the N(0, 1) mass beyond +-12 is 4e-33
+_MAX_PANELS = 2**14  # panels no narrower than 24 / 2^14 = 1.5e-3
 
 
 def gaussian_expectation(
@@ -312,7 +313,8 @@ def gaussian_expectation(
     f : callable, Tensor (n,) float64 -> Tensor (n,)
     breaks : sequence of float, default=()
     resolution : float, default=0.1
-        Largest panel width; use about 0.25 / sqrt(q) for f(sqrt(q) z).
+        Largest panel width; use about 0.25 / sqrt(q) for f(sqrt(q) z). Panels are never narrower than
+        1.5e-3 (at most 2^14 of them, plus the breaks).
 
     Examples
     --------
@@ -321,7 +323,7 @@ def gaussian_expectation(
     >>> round(gaussian_expectation(lambda z: (z > 0).double(), breaks=[0.0]), 12)
     0.5
     """
-    n_panels = int(math.ceil(2 * _TAIL / _check_positive(resolution, "resolution")))
+    n_panels = min(_MAX_PANELS, int(math.ceil(2 * _TAIL / _check_positive(resolution, "resolution"))))
     grid = np.linspace(-_TAIL, _TAIL, n_panels + 1)
     edges = np.unique(np.concatenate([grid, [float(b) for b in breaks if -_TAIL < b < _TAIL]]))
     nodes, weights = np.polynomial.legendre.leggauss(_LEGENDRE_NODES)

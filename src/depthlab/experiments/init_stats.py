@@ -322,7 +322,7 @@ EXPERIMENT = Experiment(
         "confidence": 0.95, "flat_tolerance": 0.02, "theory_slope_rtol": 0.25,
     },
     quick={"width": 100, "depth": 20, "n_groups": 5, "nets_per_group": 30, "profile_depth": 6, "profile_width": 50,
-           "profile_groups": 5, "profile_nets": 200, "trunc_width": 100, "trunc_depth": 20, "trunc_groups": 4,
+           "profile_groups": 5, "profile_nets": 200, "trunc_width": 100, "trunc_depth": 20, "trunc_groups": 5,
            "trunc_nets": 20},
     run=run,
     order=40,

@@ -294,7 +294,7 @@ EXPERIMENT = Experiment(
         "shallow_widths": [10, 30, 100, 300, 1000], "shallow_input_dim": 20,
         "confidence": 0.95, "theory_log_tolerance": 0.05, "chaos_threshold": 1.1,
     },
-    quick={"widths": [50], "sigma_w2": [1.0, 4.0, 16.0], "depth": 10, "n_seeds": 3, "max_points": 2**18,
+    quick={"widths": [50], "sigma_w2": [1.0, 4.0, 16.0], "depth": 10, "n_seeds": 5, "max_points": 2**18,
            "shallow_widths": [10, 30, 100, 300]},
     run=run,
     order=41,

@@ -42,5 +42,7 @@ def test_references_tables_figures(result):
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError, match="'grid' config key must be an int >= 1"):
         EXPERIMENT.run(EXPERIMENT.config(quick=True, grid=0))
+    with pytest.raises(ValueError, match="'n_surface' config key must be <= n_train"):
+        EXPERIMENT.run(EXPERIMENT.config(quick=True, n_surface=10**6))
     with pytest.raises(ValueError, match="'radii' config key"):
         EXPERIMENT.run(EXPERIMENT.config(quick=True, radii=[]))

@@ -155,6 +155,9 @@ def run(config: dict[str, Any]) -> Result:
             raise ValueError(f"The '{key}' config key must be an int >= 1. Got {value!r} instead.")
     if not config["radii"] or any(not r > 0 for r in config["radii"]):
         raise ValueError(f"The 'radii' config key must list radii > 0. Got {config['radii']!r} instead.")
+    if config["n_surface"] > config["n_train"]:
+        raise ValueError(f"The 'n_surface' config key must be <= n_train ({config['n_train']}). "
+                         f"Got {config['n_surface']!r} instead.")
     data = load_dataset("mnist1d", n_train=config["n_train"], n_test=config["n_test"], seed=config["seed"])
     x, y = data.x[: config["n_surface"]], data.y[: config["n_surface"]]
     results, errors, metrics = {}, {}, {}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from depthlab.init import trunc_normal_variance_factor
 from depthlab.network import Network
+from depthlab.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.signal import (
     activation_kinks,
@@ -126,6 +127,42 @@ def test_gradient_norms_match_finite_differences():
         assert float(norms[k]) == pytest.approx(float(grad.norm()), rel=1e-6)
 
 
+def test_residual_lengths_follow_the_stream_and_zero_blocks_keep_it():
+    net = ResidualNetwork.random(4, 6, 3, 2, seed=0, scaled=True)
+    x = _x(5, 4)
+    h = x @ net.input_weight.T + net.input_bias
+    expected = []
+    for omega, beta in zip(net.block_weights, net.block_biases):
+        h = h + net.branch_scale * torch.relu(h @ omega.T + beta)
+        expected.append((h**2).mean(dim=1).mean())
+    assert torch.allclose(activation_lengths(net, x), torch.stack(expected), rtol=1e-13)
+    zero = ResidualNetwork(net.input_weight, net.input_bias, tuple(torch.zeros_like(w) for w in net.block_weights),
+                           tuple(torch.zeros_like(b) for b in net.block_biases), net.output_weight, net.output_bias)
+    start = ((x @ net.input_weight.T + net.input_bias) ** 2).mean()
+    assert torch.allclose(activation_lengths(zero, x), start.expand(3), rtol=1e-13)
+
+
+def test_residual_gradient_norms_match_finite_differences():
+    net = ResidualNetwork.random(3, 4, 2, 2, seed=1)
+    x, y = _x(6, 3), _x(6, 2, seed=1)
+    norms = gradient_norms(net, x, y, "mse")
+    assert norms.shape == (4,)
+    eps = 1e-6
+    block = net.block_weights[1]
+    grad = torch.zeros_like(block)
+    for i in range(block.shape[0]):
+        for j in range(block.shape[1]):
+            losses = []
+            for sign in (1, -1):
+                moved = block.clone()
+                moved[i, j] += sign * eps
+                other = ResidualNetwork(net.input_weight, net.input_bias, (net.block_weights[0], moved),
+                                        net.block_biases, net.output_weight, net.output_bias)
+                losses.append(float(torch.nn.functional.mse_loss(other(x), y)))
+            grad[i, j] = (losses[0] - losses[1]) / (2 * eps)
+    assert float(norms[2]) == pytest.approx(float(grad.norm()), rel=1e-6)
+
+
 def test_gradient_norms_cross_entropy_shape():
     net = Network.random([3, 4, 4, 3], seed=0)
     norms = gradient_norms(net, _x(10, 3), torch.arange(10) % 3, "cross_entropy")
@@ -136,7 +173,7 @@ def test_bad_inputs_raise_one_line_value_errors():
     net = Network.random([3, 4, 1], seed=0)
     with pytest.raises(ValueError, match="'x' parameter must have shape"):
         activation_lengths(net, _x(2, 5))
-    with pytest.raises(ValueError, match="'net' parameter must be a depthlab Network"):
+    with pytest.raises(ValueError, match="'net' parameter must be a depthlab Network or ResidualNetwork"):
         activation_lengths(net.to_torch(), _x(2, 3))
     with pytest.raises(ValueError, match="'n_nets' parameter must be an int >= 2"):
         init_statistics([3, 4, 1], "he_normal", 1, _x(1, 3))

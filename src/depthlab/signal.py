@@ -50,6 +50,7 @@ from depthlab.activations import PIECEWISE_LINEAR, apply_activation, check_activ
 from depthlab.checks import as_tensor, check_features, check_int
 from depthlab.init import InitSpec, check_init
 from depthlab.network import Network
+from depthlab.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, loss_function
 
@@ -71,10 +72,22 @@ def _lengths_per_input(model: Network | NetworkBatch, x: torch.Tensor) -> torch.
     return torch.stack([(hj**2).mean(dim=-1) for hj in h], dim=-1)  # (..., N, K)
 
 
-def _check_net(net, name: str = "net") -> Network:
-    if not isinstance(net, Network):
-        raise ValueError(f"The '{name}' parameter must be a depthlab Network. Got {type(net).__name__} instead.")
+def _check_net(net, name: str = "net") -> Network | ResidualNetwork:
+    if not isinstance(net, (Network, ResidualNetwork)):
+        raise ValueError(
+            f"The '{name}' parameter must be a depthlab Network or ResidualNetwork. Got {type(net).__name__} instead."
+        )
     return net
+
+
+def _residual_lengths(net: ResidualNetwork, x: torch.Tensor) -> torch.Tensor:
+    """M_j of the residual stream h_j = h_{j-1} + s a[beta + Omega h_{j-1}], j = 1..L, per input. -> (N, L)."""
+    h = torch.addmm(net.input_bias, x, net.input_weight.T)  # (N, D): h_0
+    lengths = []
+    for omega, beta in zip(net.block_weights, net.block_biases):
+        h = h + net.branch_scale * apply_activation(net.activation, torch.addmm(beta, h, omega.T), net.negative_slope)
+        lengths.append((h**2).mean(dim=1))  # (N,)
+    return torch.stack(lengths, dim=1) if lengths else torch.zeros(x.shape[0], 0, dtype=x.dtype)
 
 
 def activation_lengths(net: Network, x) -> torch.Tensor:
@@ -82,12 +95,13 @@ def activation_lengths(net: Network, x) -> torch.Tensor:
 
     Parameters
     ----------
-    net : Network
+    net : Network or ResidualNetwork
     x : array-like, shape (N, D_i)
 
     Returns
     -------
-    Tensor, shape (K,), float64: M_1..M_K (h_j = a[beta_{j-1} + Omega_{j-1} h_{j-1}], n_j its width).
+    Tensor, shape (K,), float64: M_1..M_K (h_j = a[beta_{j-1} + Omega_{j-1} h_{j-1}], n_j its width). For a
+    ResidualNetwork, (L,): the residual stream after each block, h_j = h_{j-1} + s a[beta_j + Omega_j h_{j-1}].
 
     Examples
     --------
@@ -98,6 +112,8 @@ def activation_lengths(net: Network, x) -> torch.Tensor:
     net = _check_net(net)
     x = check_features(as_tensor(x, "x", net.dtype), "x", net.input_dim)  # (N, D_i)
     with torch.no_grad():
+        if isinstance(net, ResidualNetwork):
+            return _residual_lengths(net, x).mean(dim=0)  # (L,)
         return _lengths_per_input(net, x).mean(dim=0)  # (K,)
 
 
@@ -106,7 +122,7 @@ def gradient_norms(net: Network, x, y, loss: str = "mse") -> torch.Tensor:
 
     Parameters
     ----------
-    net : Network
+    net : Network or ResidualNetwork
     x : array-like, shape (N, D_i)
     y : array-like, shape (N,) class indices for "cross_entropy", (N, D_o) or (N,) targets for "mse"
     loss : {"mse", "cross_entropy"}, default="mse"
@@ -114,7 +130,8 @@ def gradient_norms(net: Network, x, y, loss: str = "mse") -> torch.Tensor:
     Returns
     -------
     Tensor, shape (K + 1,): ||dL / dOmega_0||_F, ..., ||dL / dOmega_K||_F (computed by autograd through
-    the network's exact `to_torch()` equivalent, in the network's dtype).
+    the network's exact `to_torch()` equivalent, in the network's dtype). For a ResidualNetwork, (L + 2,):
+    the input projection P, the L blocks' Omega, the output projection Q.
     """
     net = _check_net(net)
     criterion = loss_function(loss)
@@ -125,7 +142,8 @@ def gradient_norms(net: Network, x, y, loss: str = "mse") -> torch.Tensor:
     y = y.long() if loss == "cross_entropy" else y.to(net.dtype).reshape(x.shape[0], -1)
     module = net.to_torch()
     criterion(module(x), y).backward()
-    linears = [m for m in module if isinstance(m, torch.nn.Linear)]
+    linears = ([module.inp, *module.blocks, module.out] if isinstance(net, ResidualNetwork)
+               else [m for m in module if isinstance(m, torch.nn.Linear)])
     return torch.stack([m.weight.grad.norm() for m in linears]).detach()  # (K + 1,)
 
 

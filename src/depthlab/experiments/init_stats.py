@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from depthlab.evidence import SlopeCI, slope_ci
 from depthlab.experiments import Experiment
 from depthlab.init import trunc_normal_variance_factor
+from depthlab.lab import rules
 from depthlab.lab.progress import progress
 from depthlab.lab.result import Reference, Result
 from depthlab.seeds import derive_seed
@@ -324,6 +325,15 @@ EXPERIMENT = Experiment(
     quick={"width": 100, "depth": 20, "n_groups": 5, "nets_per_group": 30, "profile_depth": 6, "profile_width": 50,
            "profile_groups": 5, "profile_nets": 200, "trunc_width": 100, "trunc_depth": 20, "trunc_groups": 5,
            "trunc_nets": 20},
+    rules={
+        "width": rules.integer(2), "depth": rules.integer(2), "cs": rules.number_list(0, exclusive_minimum=True),
+        "n_groups": rules.integer(3), "nets_per_group": rules.integer(2), "profile_depth": rules.integer(2),
+        "profile_width": rules.integer(2), "narrow_width": rules.integer(1), "profile_groups": rules.integer(3),
+        "profile_nets": rules.integer(2), "trunc_width": rules.integer(2), "trunc_depth": rules.integer(2),
+        "trunc_groups": rules.integer(3), "trunc_nets": rules.integer(2), "confidence": rules.number(0.5, 0.999),
+        "flat_tolerance": rules.number(0, exclusive_minimum=True),
+        "theory_slope_rtol": rules.number(0, exclusive_minimum=True),
+    },
     run=run,
     order=40,
 )

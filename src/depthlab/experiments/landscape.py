@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
 from depthlab.experiments import Experiment
+from depthlab.lab import rules
 from depthlab.lab.progress import progress
 from depthlab.lab.result import Reference, Result
 from depthlab.landscape import filter_normalized_direction, loss_along_line, loss_increase, loss_surface
@@ -205,6 +206,15 @@ EXPERIMENT = Experiment(
     },
     quick={"n_train": 1000, "n_test": 300, "n_surface": 500, "shallow_width": 64, "width": 32, "depth": 4,
            "steps": 300, "lr": 3e-3, "grid": 11, "line_points": 11, "n_angles": 8, "n_direction_pairs": 4},
+    rules={
+        "n_train": rules.integer(10), "n_test": rules.integer(1), "n_surface": rules.integer(1),
+        "shallow_width": rules.integer(1), "width": rules.integer(1), "depth": rules.integer(1),
+        "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True), "batch_size": rules.integer(1),
+        "grid": rules.integer(3), "span": rules.number(0, exclusive_minimum=True), "line_points": rules.integer(2),
+        "line_span": rules.interval(), "radii": rules.number_list(0, exclusive_minimum=True),
+        "n_angles": rules.integer(3), "n_direction_pairs": rules.integer(1),
+        "contour_range": rules.number(0, exclusive_minimum=True), "confidence": rules.number(0.5, 0.999),
+    },
     run=run,
     order=42,
 )

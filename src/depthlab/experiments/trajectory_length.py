@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from depthlab.evidence import SlopeCI, slope_ci
 from depthlab.experiments import Experiment
+from depthlab.lab import rules
 from depthlab.lab.progress import progress
 from depthlab.lab.result import Reference, Result
 from depthlab.network import Network
@@ -306,6 +307,15 @@ EXPERIMENT = Experiment(
     },
     quick={"widths": [50], "sigma_w2": [1.0, 4.0, 16.0], "depth": 10, "n_seeds": 5, "max_points": 2**18,
            "shallow_widths": [10, 30, 100, 300]},
+    rules={
+        "activations": rules.choice_list(("tanh", "hardtanh")), "widths": rules.int_list(1),
+        "sigma_w2": rules.number_list(0, exclusive_minimum=True), "sigma_b": rules.number(0),
+        "depth": rules.integer(4), "burn_in": rules.integer(0), "n_seeds": rules.integer(1),
+        "rtol": rules.number(0, 0.5, exclusive_minimum=True), "max_points": rules.integer(16),
+        "shallow_widths": rules.int_list(1), "shallow_input_dim": rules.integer(2),
+        "confidence": rules.number(0.5, 0.999), "theory_log_tolerance": rules.number(0, exclusive_minimum=True),
+        "chaos_threshold": rules.number(0, exclusive_minimum=True),
+    },
     run=run,
     order=41,
 )

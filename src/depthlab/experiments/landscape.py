@@ -210,7 +210,7 @@ EXPERIMENT = Experiment(
         "n_train": rules.integer(10), "n_test": rules.integer(1), "n_surface": rules.integer(1),
         "shallow_width": rules.integer(1), "width": rules.integer(1), "depth": rules.integer(1),
         "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True), "batch_size": rules.integer(1),
-        "grid": rules.integer(3), "span": rules.number(0, exclusive_minimum=True), "line_points": rules.integer(2),
+        "grid": rules.integer(1), "span": rules.number(0, exclusive_minimum=True), "line_points": rules.integer(2),
         "line_span": rules.interval(), "radii": rules.number_list(0, exclusive_minimum=True),
         "n_angles": rules.integer(3), "n_direction_pairs": rules.integer(1),
         "contour_range": rules.number(0, exclusive_minimum=True), "confidence": rules.number(0.5, 0.999),

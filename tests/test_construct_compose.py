@@ -49,5 +49,12 @@ def test_shapes_that_do_not_chain_are_rejected():
         compose(Network.random([2, 3, 2]), Network.random([3, 3, 1]))
     with pytest.raises(ValueError, match="one activation"):
         compose(Network.random([2, 3, 2]), Network.random([2, 3, 1], activation="tanh"))
+    shapes = (([2, 3, 2], 0.01), ([2, 1], 0.2))
+    leaky = [Network.random(w, activation="leaky_relu", negative_slope=s) for w, s in shapes]
+    assert compose(*leaky).negative_slope == 0.01  # b has no hidden layer: its slope plays no part
+    with pytest.raises(ValueError, match="one leaky_relu negative_slope.*Got 0.01 and 0.2"):
+        compose(leaky[0], Network.random([2, 3, 1], activation="leaky_relu", negative_slope=0.2))
+    relu_a, relu_b = Network.random([2, 3, 2]), Network.random([2, 3, 1], negative_slope=0.5)
+    assert torch.allclose(compose(relu_a, relu_b)(torch.ones(1, 2)), relu_b(relu_a(torch.ones(1, 2))))
     with pytest.raises(ValueError, match="Network"):
         compose(Network.random([2, 3, 2]), "net")

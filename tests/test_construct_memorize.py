@@ -60,6 +60,41 @@ def test_duplicates_same_label_share_a_code_conflicts_raise() -> None:
         memorize(x, torch.tensor([1, 0, 2, 2]))
 
 
+@pytest.mark.parametrize("d", [5, 12, 24, 40])
+def test_exact_duplicate_rows_are_found_on_the_rows_themselves(d: int) -> None:
+    # 1,000 uniform rows repeated three times (+1): a floating-point projection rounds identical rows differently
+    g = torch.Generator().manual_seed(d)
+    u = torch.rand(1000, d, generator=g, dtype=torch.float64)
+    x = torch.cat([u, u, u, u[:1]])
+    enc = encode_1d(x)
+    assert enc.n_distinct == 1000 and enc.relative_gap > 0
+    assert torch.equal(enc.codes[:1000], enc.codes[1000:2000]) and torch.equal(enc.codes[:1000], enc.codes[2000:3000])
+    y = torch.randint(0, 3, (1000,), generator=g)
+    m = memorize(x, torch.cat([y, y, y, y[:1]]))
+    assert m.train_accuracy == 1.0 and m.fit_max_abs_error < 1e-6
+    with pytest.raises(ValueError, match="identical inputs with different labels.*e.g. indices 5 and 1005"):
+        labels = torch.cat([y, y, y, y[:1]])
+        labels[1005] = (labels[5] + 1) % 3
+        memorize(x, labels)
+
+
+def test_fit_error_is_measured_through_the_returned_network() -> None:
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.rand(400, 6, generator=g, dtype=torch.float64), torch.randint(0, 10, (400,), generator=g)
+    m = memorize(x, y)
+    with torch.no_grad():
+        through_net = float((m.net(x) - m.targets).abs().max())
+        through_torch = float((m.net.to_torch()(x) - m.targets).abs().max())
+    assert m.fit_max_abs_error == through_net
+    assert through_torch <= 10 * max(through_net, 1e-12)  # nn.Sequential runs the same (N, D) @ (D, W) products
+    assert m.stacked_max_abs_error >= 0
+
+
+def test_one_dimensional_x_blames_x() -> None:
+    with pytest.raises(ValueError, match="The 'X' parameter must be a non-empty 2-D array"):
+        memorize(torch.rand(10, dtype=torch.float64), torch.zeros(10, dtype=torch.long))
+
+
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(2, 60), c=st.integers(1, 3), seed=st.integers(0, 10_000))
 def test_interpolation_with_tiny_gaps(n: int, c: int, seed: int) -> None:

@@ -142,6 +142,40 @@ def test_truncated_gz_is_a_clear_error(tmp_path):
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("damage", ["flip middle bytes", "bad crc", "not gzip after the magic"])
+def test_corrupted_gz_bytes_are_a_clear_error(tmp_path, damage):
+    write_pair(tmp_path, "test", 50)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    raw = bytearray(path.read_bytes())
+    if damage == "flip middle bytes":  # zlib "invalid distance" / "invalid code" territory
+        for i in range(20, min(len(raw) - 10, 60)):
+            raw[i] ^= 0xFF
+    elif damage == "bad crc":
+        raw[-8] ^= 0xFF
+    else:
+        raw[2:] = b"this is not a deflate stream at all" * 4
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="corrupt or truncated") as info:
+        read_idx(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_corrupted_gz_through_the_cli_is_exit_2_without_a_run_folder(tmp_path, capsys):
+    from depthlab.lab.cli import main
+
+    write_pair(tmp_path / "data" / "mnist", "test", 50)
+    path = tmp_path / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
+    raw = bytearray(path.read_bytes())
+    for i in range(20, 60):
+        raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    argv = ["run", "mnist-entropy", "--quick", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "runs")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "corrupt or truncated" in err[0]
+    assert not list((tmp_path / "runs").rglob("metrics.json"))
+
+
 def test_bad_magic_is_a_clear_error(tmp_path):
     path = tmp_path / "bad"
     path.write_bytes(b"\x00\x00\x09\x03" + b"\x00" * 20)

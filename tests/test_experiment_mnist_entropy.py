@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from depthlab.experiments import get
-from depthlab.experiments.mnist_entropy import pytorch_example_net
+from depthlab.info import pytorch_example_net
 
 SMALL = {"widths": [2, 32], "n_seeds": 3, "steps": 60}
 
@@ -27,10 +27,12 @@ def test_without_mnist_entropy_is_not_comparable(tmp_path):
     experiment = get("mnist-entropy")
     result = experiment.run(experiment.config(quick=True, data_dir=str(tmp_path), **SMALL))
     assert result.metrics["pixel_entropy_bits"] is None
-    assert result.metrics["neurons_estimate"] == pytest.approx(95.5)
+    assert result.metrics["neurons_estimate"] is None  # never the published 191 / 2 compared with 95.5
     assert result.metrics["pytorch_example_params"] == 21_840
-    entropy_refs = [r for r in result.references if r.claim.startswith("Pixel entropy")]
-    assert [r.verdict for r in entropy_refs] == ["not comparable", "not comparable"]
+    derived = [r for r in result.references if r.claim.startswith(("Pixel entropy", "The asker"))]
+    assert [r.verdict for r in derived] == ["not comparable"] * 3
+    spread = result.references[-1]
+    assert spread.verdict in ("reproduced", "differs", "inconclusive") and "3 seeds per width" in spread.note
     assert {"loss_std_w2", "loss_std_w32"} <= set(result.metrics)
     assert all(result.metrics[k] >= 0 for k in ("loss_std_w2", "loss_std_w32"))
 
@@ -43,4 +45,6 @@ def test_with_mnist_t10k_reproduces_188_5(data_dir):
     assert result.metrics["neurons_estimate"] == pytest.approx(result.metrics["pixel_entropy_bits"] / 2)
     t10k = next(r for r in result.references if r.claim.endswith("(t10k)"))
     assert t10k.verdict == "reproduced"
+    asker = next(r for r in result.references if r.claim.startswith("The asker"))
+    assert asker.verdict == "differs" and "weights" in asker.measured  # 2 bits per weight, not per neuron
     assert "loss_spread" in result.figures and len(result.tables["final_loss_by_seed"]) == 6

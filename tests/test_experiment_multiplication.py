@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from depthlab.experiments import get
-from depthlab.experiments.multiplication import neurons_needed
+from depthlab.grid import smallest_reaching
 
 EXPERIMENT = get("multiplication")
 
@@ -38,26 +38,34 @@ def test_neurons_needed_reads_the_rows(result):
     target = EXPERIMENT.config(quick=True)["target_error"]
     for n in EXPERIMENT.config(quick=True)["ns"]:
         for kind in ("deep", "shallow"):
-            needed = neurons_needed(rows, n, kind, target)
+            needed = smallest_reaching(rows, "neurons", "relative_rmse", target, n=n, kind=kind)
+            assert result.metrics[f"{kind}_neurons_n{n}"] == (-1 if needed is None else needed)
             mine = [r for r in rows if r["n"] == n and r["kind"] == kind]
-            assert needed == -1 or any(r["neurons"] == needed and r["relative_rmse"] <= target for r in mine)
-            assert all(r["relative_rmse"] > target for r in mine if needed == -1 or r["neurons"] < needed)
+            assert needed is None or any(r["neurons"] == needed and r["relative_rmse"] <= target for r in mine)
+            assert all(r["relative_rmse"] > target for r in mine if needed is None or r["neurons"] < needed)
 
 
-def test_neurons_needed_synthetic_rows():
+def test_smallest_reaching_synthetic_rows():
     rows = [{"n": 2, "kind": "deep", "neurons": 8, "relative_rmse": 0.5},
             {"n": 2, "kind": "deep", "neurons": 16, "relative_rmse": 0.05}]
-    assert neurons_needed(rows, 2, "deep", 0.1) == 16
-    assert neurons_needed(rows, 2, "deep", 0.01) == -1
-    assert neurons_needed(rows, 3, "deep", 0.1) == -1
+    assert smallest_reaching(rows, "neurons", "relative_rmse", 0.1, n=2, kind="deep") == 16
+    assert smallest_reaching(rows, "neurons", "relative_rmse", 0.01, n=2) is None
+    assert smallest_reaching(rows, "neurons", "relative_rmse", 0.1, n=3) is None
 
 
 def test_references_and_figure(result):
     assert len(result.references) == 3
-    assert result.references[0].verdict == "not comparable"
+    assert [r.verdict for r in result.references[:2]] == ["not comparable"] * 2  # theory for smooth activations
+    trained = result.references[2]
+    assert "n = 3 vs 3" in trained.note or trained.verdict == "not comparable"
     assert "multiplication" in result.figures
+
+
+def test_trained_verdict_is_over_seeds():
+    config = EXPERIMENT.config(quick=True, ns=[2], neurons=[24], n_seeds=2, steps=50, n_eval_points=500)
+    assert EXPERIMENT.run(config).references[2].verdict in ("inconclusive", "not comparable")  # 2 seeds decide nothing
 
 
 def test_bad_config():
     with pytest.raises(ValueError, match="'ns' config key"):
-        EXPERIMENT.run(EXPERIMENT.config(quick=True, ns=[1]))
+        EXPERIMENT.config(quick=True, ns=[1])

@@ -39,7 +39,8 @@ def test_metrics_keys_and_values(result):
 def test_table_rows_are_consistent(result):
     rows = result.tables["density"]
     config = EXPERIMENT.config(quick=True)
-    assert len(rows) == len(config["neurons"]) * len(config["depths"])
+    assert len(rows) == len(config["neurons"]) * len(config["depths"]) * config["n_seeds"]
+    assert len({r["seed"] for r in rows}) == len(rows)  # every network has its own derived seed
     for row in rows:
         assert row["width"] * row["depth"] == row["neurons"]
         assert row["breakpoints_per_length_per_neuron"] == pytest.approx(row["breakpoints_per_length"] / row["neurons"])
@@ -49,9 +50,30 @@ def test_table_rows_are_consistent(result):
 def test_density_grows_with_n_at_every_depth(result):
     rows = result.tables["density"]
     for depth in {r["depth"] for r in rows}:
-        mine = sorted((r for r in rows if r["depth"] == depth), key=lambda r: r["neurons"])
-        values = [r["breakpoints_per_length"] for r in mine]
-        assert values == sorted(values)
+        ns = sorted({r["neurons"] for r in rows})
+        mine = [r for r in rows if r["depth"] == depth]
+        means = [sum(r["breakpoints_per_length"] for r in mine if r["neurons"] == n) for n in ns]
+        assert means == sorted(means)
+
+
+def test_verdicts_follow_the_evidence(result):
+    m = result.metrics
+    thm1 = result.references[0]
+    inside = m["density_exponent_ci_low"] <= 1 <= m["density_exponent_ci_high"]
+    law = m["density_law"]
+    expected = "differs" if law not in ("linear", "undecided") or not inside else (
+        "reproduced" if law == "linear" else "inconclusive")
+    assert thm1.verdict == expected
+    assert "5 seeds" in thm1.note and "CI" in thm1.note
+    thm3 = result.references[1]
+    contains = m["distance_slope_ci_low"] <= -1 <= m["distance_slope_ci_high"]
+    assert (thm3.verdict == "differs") == (not contains)
+
+
+def test_three_seeds_are_inconclusive_not_decided():
+    config = EXPERIMENT.config(quick=True, n_seeds=3, picture=False, boundary_area=False, n_points=50, n_lines=3)
+    refs = EXPERIMENT.run(config).references
+    assert [r.verdict for r in refs] == ["inconclusive", "inconclusive", "not comparable"]
 
 
 def test_references_cover_the_three_theorems(result):
@@ -68,5 +90,5 @@ def test_bad_split_is_rejected():
 
 
 def test_a_single_n_is_rejected_before_any_work():
-    with pytest.raises(ValueError, match="'neurons' config key must list at least two distinct"):
-        EXPERIMENT.run(EXPERIMENT.config(quick=True, neurons=[48, 48]))
+    with pytest.raises(ValueError, match="'neurons' config key must be a list of at least 2 distinct"):
+        EXPERIMENT.config(quick=True, neurons=[48, 48])

@@ -132,3 +132,21 @@ def test_float32_conversion_keeps_function():
     net = Network.random([4, 8, 8, 2], seed=0)
     x = torch.randn(10, 4, dtype=torch.float64)
     assert torch.allclose(net.to(torch.float32)(x.float()).double(), net(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("part, layer", [("weights", 0), ("biases", 1)])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_parameters_are_refused_naming_the_layer(part, layer, bad):
+    net = Network.random([2, 3, 1], seed=0)
+    weights, biases = list(net.weights), list(net.biases)
+    target = weights if part == "weights" else biases
+    target[layer] = target[layer].clone()
+    target[layer].view(-1)[0] = bad
+    name = "Omega" if part == "weights" else "beta"
+    with pytest.raises(ValueError, match=f"Layer {layer}: {name}_{layer} has 1 NaN or infinite"):
+        Network(tuple(weights), tuple(biases))
+    module = net.to_torch()
+    with torch.no_grad():
+        module[0].weight[0, 0] = bad
+    with pytest.raises(ValueError, match="Layer 0: Omega_0"):
+        Network.from_torch(module)

@@ -14,6 +14,7 @@ import os
 import random
 import tempfile
 import urllib.request
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,8 +117,9 @@ def read_idx(path: str | Path) -> np.ndarray:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise ValueError(f"The IDX file {path} is corrupt or truncated ({error}); {FIX}.") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"The IDX file {path} is corrupt or truncated ({reason}); {FIX}.") from None
     if len(raw) < 4:
         raise ValueError(f"The IDX file {path} is truncated ({len(raw)} bytes); {FIX}.")
     magic = int.from_bytes(raw[:4], "big")
@@ -416,6 +418,28 @@ def load_dataset(
     if name == "mnist1d":
         return _mnist1d_dataset(n_train, n_test, int(seed))
     return _digits_dataset(n_train, n_test, int(seed))
+
+
+def two_moons(n: int, noise: float = 0.1, seed: int = 0, bound: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's two moons, centred and scaled into [-0.9 bound, 0.9 bound]^2.
+
+    Returns x (n, 2) float64 and y (n,) int64 class labels 0/1; deterministic from `seed`.
+
+    Examples
+    --------
+    >>> x, y = two_moons(100, seed=0)
+    >>> tuple(x.shape), float(x.abs().max()) <= 0.9 + 1e-12, sorted(set(y.tolist()))
+    ((100, 2), True, [0, 1])
+    """
+    from sklearn.datasets import make_moons
+
+    n = _check_count(n, "n")
+    if n is None or n < 2:
+        raise ValueError(f"The 'n' parameter must be an int >= 2. Got {n!r} instead.")
+    x, y = make_moons(n, noise=noise, random_state=np.random.RandomState(seed % 2**32))
+    x = x - x.mean(axis=0)
+    x = 0.9 * bound * x / np.abs(x).max()
+    return torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.int64)
 
 
 # ------------------------------------------------------------------------------------------ transforms

@@ -198,3 +198,37 @@ def mle_dimension(x: Any, k: int = 10, seed: int = 0, n: int | None = None) -> f
     neighbours = _neighbour_distances(points, k)  # (N, k)
     inverse = np.log(neighbours[:, -1:] / neighbours[:, :-1]).sum(axis=1) / (k - 1)  # (N,)
     return float(1.0 / inverse.mean())
+
+
+BITS_PER_WEIGHT = 2.0  # MacKay, Information Theory, Inference and Learning Algorithms, ch. 40
+
+
+def pytorch_example_net() -> torch.nn.Module:
+    """PyTorch's classic MNIST example (pytorch/examples, mnist/main.py before 2019): 21,840 parameters.
+
+    conv 1-10 k5, max-pool 2, ReLU; conv 10-20 k5, dropout, max-pool 2, ReLU; fc 320-50, ReLU, dropout;
+    fc 50-10. Input (B, 1, 28, 28) -> logits (B, 10).
+
+    Examples
+    --------
+    >>> sum(p.numel() for p in pytorch_example_net().parameters())
+    21840
+    """
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 10, kernel_size=5), torch.nn.MaxPool2d(2), torch.nn.ReLU(),
+        torch.nn.Conv2d(10, 20, kernel_size=5), torch.nn.Dropout2d(), torch.nn.MaxPool2d(2), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Linear(320, 50), torch.nn.ReLU(), torch.nn.Dropout(), torch.nn.Linear(50, 10),
+    )
+
+
+def capacity_weights(bits: float, bits_per_weight: float = BITS_PER_WEIGHT) -> float:
+    """How many weights MacKay's capacity (2 bits per weight) needs to store `bits` bits.
+
+    Examples
+    --------
+    >>> capacity_weights(191.0)
+    95.5
+    """
+    if not isinstance(bits, (int, float)) or not bits >= 0:
+        raise ValueError(f"The 'bits' parameter must be a number >= 0. Got {bits!r} instead.")
+    return float(bits) / bits_per_weight

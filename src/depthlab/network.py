@@ -68,6 +68,13 @@ class Network:
                     f"Layer {k}: Omega must be 2-D (out, in) and beta of shape (out,). "
                     f"Got Omega {tuple(omega.shape)} and beta {tuple(beta.shape)}."
                 )
+            for name, values in (("Omega", omega), ("beta", beta)):
+                if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+                    bad = int((~torch.isfinite(values)).sum())
+                    raise ValueError(
+                        f"Layer {k}: {name}_{k} has {bad} NaN or infinite value(s); a network needs finite "
+                        "parameters (check the training run or the source module that produced it)."
+                    )
             if k > 0 and omega.shape[1] != self.weights[k - 1].shape[0]:
                 raise ValueError(
                     f"Layer {k}: Omega_{k} takes {omega.shape[1]} inputs but layer {k - 1} "

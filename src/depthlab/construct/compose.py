@@ -35,9 +35,14 @@ def compose(a: Network, b: Network) -> Network:
             f"compose(a, b): a's output width must equal b's input width to chain. "
             f"Got a: {a.widths} (output {a.output_dim}) and b: {b.widths} (input {b.input_dim})."
         )
-    if a.depth > 0 and b.depth > 0 and (a.activation, a.negative_slope) != (b.activation, b.negative_slope):
+    if a.depth > 0 and b.depth > 0 and a.activation != b.activation:
         raise ValueError(
             f"compose(a, b) needs one activation for both networks. Got {a.activation!r} and {b.activation!r}."
+        )
+    if a.depth > 0 and b.depth > 0 and a.activation == "leaky_relu" and a.negative_slope != b.negative_slope:
+        raise ValueError(
+            "compose(a, b) needs one leaky_relu negative_slope for both networks. "
+            f"Got {a.negative_slope!r} and {b.negative_slope!r}."
         )
     dtype = torch.promote_types(a.dtype, b.dtype)
     a, b = a.to(dtype), b.to(dtype)

@@ -80,7 +80,8 @@ class Memorization:
     params : int, parameters of `net`.
     min_code_gap : float, the encoding's smallest gap between distinct codes.
     relative_code_gap : float
-    fit_max_abs_error : float, max |net(X) - targets| in float64, running `net` as a network.
+    fit_max_abs_error : float, max |net(X) - targets| in float64, running the returned `net` as a user does.
+    stacked_max_abs_error : float, the same through `StackedNetwork` (another product layout, other rounding).
     fit_mse : float, mean squared error of net(X) against the targets (float64).
     train_accuracy : float, for class labels: rounded scalar output (or argmax) equals the label.
     build_seconds : float, wall time of encoding, interpolation and reshaping (verification excluded).
@@ -97,6 +98,7 @@ class Memorization:
     min_code_gap: float
     relative_code_gap: float
     fit_max_abs_error: float
+    stacked_max_abs_error: float
     fit_mse: float
     train_accuracy: float
     build_seconds: float
@@ -106,25 +108,17 @@ class Memorization:
 
 
 # ---------------------------------------------------------------------------------------------- encoding
-def _duplicate_representatives(x: torch.Tensor, seed: int) -> torch.Tensor:
-    """rep (N,) int64: the smallest index of a row identical to row i (i itself when none comes earlier)."""
+def _duplicate_representatives(x: torch.Tensor) -> torch.Tensor:
+    """rep (N,) int64: the smallest index of a row identical to row i (i itself when none comes earlier).
+
+    Rows are compared exactly (torch.unique on the rows themselves), never through a floating-point
+    projection: a matrix product can round identical rows differently.
+    """
     n = x.shape[0]
-    gen = torch.Generator().manual_seed(seed + 7919)
-    probe = x @ torch.randn(x.shape[1], generator=gen, dtype=x.dtype)  # (N,) a hash: equal rows, equal probe
-    order = torch.argsort(probe)  # (N,)
-    sorted_probe = probe[order]
-    tied = torch.zeros(n, dtype=torch.bool)
-    eq = sorted_probe[1:] == sorted_probe[:-1]  # (N-1,)
-    tied[:-1] |= eq
-    tied[1:] |= eq
-    rep = torch.arange(n)
-    cand = order[tied]  # (M,) rows sharing a hash with another row: compare them exactly
-    if cand.numel():
-        _, inverse = torch.unique(x[cand], dim=0, return_inverse=True)  # (M,)
-        smallest = torch.full((int(inverse.max()) + 1,), n, dtype=torch.long)
-        smallest = smallest.scatter_reduce(0, inverse, cand, reduce="amin")
-        rep[cand] = smallest[inverse]
-    return rep
+    _, inverse = torch.unique(x, dim=0, return_inverse=True)  # (N,) group of each row
+    smallest = torch.full((int(inverse.max()) + 1,), n, dtype=torch.long)
+    smallest = smallest.scatter_reduce(0, inverse, torch.arange(n), reduce="amin")  # (G,)
+    return smallest[inverse]
 
 
 def _check_labels(rep: torch.Tensor, labels: torch.Tensor | None) -> None:
@@ -187,7 +181,7 @@ def encode_1d(
     if method not in METHODS:
         raise ValueError(f"The 'method' parameter must be one of {METHODS}. Got {method!r} instead.")
     n_tries = check_int(n_tries, "n_tries", 1)
-    rep = _duplicate_representatives(x, seed)
+    rep = _duplicate_representatives(x)
     _check_labels(rep, None if labels is None else as_tensor(labels, "labels"))
     distinct = (rep == torch.arange(x.shape[0])).nonzero().flatten()
     u = x[distinct]  # (n, D)
@@ -225,7 +219,7 @@ def encode_1d(
     scale = (CODE_HIGH - CODE_LOW) / (hi - lo) if hi > lo else torch.tensor(1.0, dtype=torch.float64)
     w = direction * scale  # (D,)
     b = float(CODE_LOW - lo * scale)
-    codes = torch.relu(x @ w + b)  # (N,)
+    codes = torch.relu(x[distinct] @ w + b)[torch.searchsorted(distinct, rep)]  # (N,) one code per distinct row
     s = torch.sort(codes[distinct]).values
     min_gap = float((s[1:] - s[:-1]).min()) if s.numel() > 1 else math.inf
     span = float(s[-1] - s[0])
@@ -381,8 +375,10 @@ def memorize(
     if targets not in TARGETS:
         raise ValueError(f"The 'targets' parameter must be one of {TARGETS}. Got {targets!r} instead.")
     x = as_tensor(X, "X", torch.float64)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"The 'X' parameter must be a non-empty 2-D array (N, D). Got shape {tuple(x.shape)} instead.")
     t, labels, kind = _targets(Y, targets)
-    if x.ndim != 2 or t.shape[0] != x.shape[0]:
+    if t.shape[0] != x.shape[0]:
         raise ValueError(
             f"The 'Y' parameter must have one target per row of X ({tuple(x.shape)}). Got shape {tuple(t.shape)}."
         )
@@ -396,14 +392,15 @@ def memorize(
     enc = encode_1d(x, method=method, seed=seed, n_tries=n_tries, labels=t)
     # the codes exactly as the network's first layer computes them
     omega0, beta0 = _code_layer(enc, width)
-    # (N,) the codes as StackedNetwork computes them (W, D) @ (D, N); Network.forward's (N, D) @ (D, W) may
-    # round differently in the last bit, which the steepest segments amplify (slope x 2e-16)
-    codes = torch.relu(torch.addmm(beta0.unsqueeze(1), omega0, x.T)[0])
+    # (N,) the codes exactly as Network.forward computes its first layer, (N, D) @ (D, W): another layout (e.g.
+    # StackedNetwork's (W, D) @ (D, N)) may round differently in the last bit, which steep segments amplify
+    codes = torch.relu(torch.addmm(beta0, x, omega0.T)[:, 0])
     shallow = interpolate_1d(codes, t)
     deep = _with_code_layer(shallow_to_deep(shallow, width=width, input_lower=0.0), enc, width)
     build = time.perf_counter() - start
     with torch.no_grad():
-        fit = StackedNetwork.from_network(deep)(x)  # (N, c): run as a network, layer by layer
+        fit = deep(x)  # (N, c): the returned network run as a user runs it
+        stacked = StackedNetwork.from_network(deep)(x)  # (N, c): the fast runner, for comparison
     err = (fit - t).abs()
     if labels is None:
         acc = math.nan
@@ -420,6 +417,7 @@ def memorize(
         min_code_gap=enc.min_gap,
         relative_code_gap=enc.relative_gap,
         fit_max_abs_error=float(err.max()),
+        stacked_max_abs_error=float((stacked - t).abs().max()),
         fit_mse=float((err**2).mean()),
         train_accuracy=acc,
         build_seconds=build,

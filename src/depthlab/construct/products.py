@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -257,3 +258,77 @@ def max_error(
 def _batch_error(net: Network, f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> float:
     with torch.no_grad():
         return float((net(x)[:, 0] - f(x).reshape(-1)).abs().max())
+
+
+def product_dataset(n: int, count: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` uniform points of [-1, 1]^n and their products: x (count, n), y (count, 1), float64.
+
+    Examples
+    --------
+    >>> x, y = product_dataset(3, 5, seed=0)
+    >>> tuple(x.shape), bool(torch.allclose(y[:, 0], x.prod(dim=1)))
+    ((5, 3), True)
+    """
+    n, count = check_int(n, "n", 1), check_int(count, "count", 1)
+    generator = torch.Generator().manual_seed(int(seed))
+    x = torch.rand(count, n, dtype=torch.float64, generator=generator) * 2 - 1  # (count, n)
+    return x, product_of_inputs(x)[:, None]  # (count, 1)
+
+
+@dataclass(frozen=True)
+class ProductConstruction:
+    """The smallest construction of one kind found to reach a max-error target on [-1, 1]^n.
+
+    setting : the construction's knob ("m = 3" Yarotsky depth, or "knots = 12" per ridge).
+    reached : whether `max_error <= target` (False: the search hit its cap; `net` is the largest tried).
+    """
+
+    net: Network
+    setting: str
+    max_error: float
+    reached: bool
+
+
+def _cube_error(net: Network, n: int, n_points: int, seed: int) -> float:
+    return max_error(net, product_of_inputs, [(-1.0, 1.0)] * n, n_points=n_points, seed=seed)
+
+
+def fewest_tree_depth(
+    n: int, target: float, n_points: int = 50_000, seed: int = 0, max_m: int = 10
+) -> ProductConstruction:
+    """The product tree `product_tree_net(n, m)` with the smallest m <= max_m whose sampled max error <= target.
+
+    The error of each multiplier falls as 2^(-2m-2), so the first m that reaches the target is the smallest.
+    """
+    for m in range(1, check_int(max_m, "max_m", 1) + 1):
+        net = product_tree_net(n, m)
+        error = _cube_error(net, n, n_points, seed)
+        if error <= target:
+            break
+    return ProductConstruction(net, f"m = {m}", error, error <= target)
+
+
+def fewest_polarization_knots(
+    n: int, target: float, max_units: int = 65_536, n_points: int = 50_000, seed: int = 0
+) -> ProductConstruction:
+    """The shallow polarization net with the fewest knots per ridge whose sampled max error <= target.
+
+    Doubling, then bisection (the interpolation error falls with the number of knots); at most
+    `max_units` hidden units (2^(n-1) ridges x knots).
+    """
+    cap = max(1, check_int(max_units, "max_units", 1) // 2 ** (n - 1))
+    errors: dict[int, float] = {}
+
+    def error_of(knots: int) -> float:
+        if knots not in errors:
+            errors[knots] = _cube_error(shallow_product_net(n, knots), n, n_points, seed)
+        return errors[knots]
+
+    low, high = 0, 1  # no units (low = 0) never reach a target < 1
+    while high < cap and error_of(high) > target:
+        low, high = high, min(2 * high, cap)
+    reached = error_of(high) <= target
+    while reached and high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if error_of(middle) <= target else (middle, high)
+    return ProductConstruction(shallow_product_net(n, high), f"knots = {high}", error_of(high), reached)

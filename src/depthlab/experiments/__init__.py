@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from depthlab.lab.result import Result
+from depthlab.lab.rules import Rule, check_config
 
 COMMON_KEYS: dict[str, Any] = {"seed": 0, "data_dir": None, "quick": False}
 
@@ -28,6 +29,8 @@ class Experiment:
     defaults : full-size config (plain values; ``seed``, ``data_dir`` and ``quick`` are added).
     quick : overrides for the ``--quick`` size (under a minute on 2 cores).
     run : config dict -> Result.
+    rules : key -> rule (`depthlab.lab.rules`) for every key whose value can be out of range; checked by
+        `config()` after every override, so bad values fail in one line before any work.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Experiment:
     run: Callable[[dict[str, Any]], Result]
     order: int = 100
     tags: tuple[str, ...] = field(default_factory=tuple)
+    rules: dict[str, Rule] = field(default_factory=dict)
 
     def config(self, quick: bool = False, **overrides: Any) -> dict[str, Any]:
         """The full config: common keys, defaults, quick overrides if asked, then `overrides`."""
@@ -52,6 +56,7 @@ class Experiment:
                 f"Valid keys: {', '.join(sorted(config))}."
             )
         config.update(overrides)
+        check_config(config, self.rules)
         return config
 
 

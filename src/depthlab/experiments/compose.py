@@ -15,9 +15,11 @@ from matplotlib.figure import Figure
 from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.experiments import Experiment
+from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.network import Network
 from depthlab.regions import count_regions_1d
+from depthlab.seeds import derive_seed
 
 SOURCE = "seed 002_53d51d408c58c4ad.txt (Prince, Understanding Deep Learning, ch. 4)"
 NETS = ("fold", "random")
@@ -25,16 +27,15 @@ NETS = ("fold", "random")
 
 def _pair(config: dict[str, Any]) -> tuple[Network, Network]:
     """The two 1-3-1 networks: the lecture's folding zigzags, or He-random ones from the seed."""
-    if config["nets"] not in NETS:
-        raise ValueError(f"The 'nets' config key must be 'fold' or 'random'. Got {config['nets']!r} instead.")
     if config["nets"] == "fold":
         return zigzag_net(3), zigzag_net(3)
-    return Network.random([1, 3, 1], seed=config["seed"]), Network.random([1, 3, 1], seed=config["seed"] + 1)
+    seed = config["seed"]
+    return tuple(Network.random([1, 3, 1], seed=derive_seed(seed, name)) for name in ("net1", "net2"))
 
 
 def _max_diff_random_shapes(n_pairs: int, seed: int, n_inputs: int) -> float:
     """Largest |compose(a, b)(x) - b(a(x))| over random pairs of chaining networks of random shapes."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(derive_seed(seed, "shapes"))
     worst = 0.0
     for i in range(n_pairs):
         d_in, d_mid, d_out = (int(v) for v in torch.randint(1, 6, (3,), generator=generator))
@@ -42,8 +43,8 @@ def _max_diff_random_shapes(n_pairs: int, seed: int, n_inputs: int) -> float:
                                                   generator=generator)]
         hidden_b = [int(v) for v in torch.randint(1, 9, (int(torch.randint(1, 4, (1,), generator=generator)),),
                                                   generator=generator)]
-        a = Network.random([d_in, *hidden_a, d_mid], seed=seed + 2 * i + 10)
-        b = Network.random([d_mid, *hidden_b, d_out], seed=seed + 2 * i + 11)
+        a = Network.random([d_in, *hidden_a, d_mid], seed=derive_seed(seed, "pair", i, "a"))
+        b = Network.random([d_mid, *hidden_b, d_out], seed=derive_seed(seed, "pair", i, "b"))
         x = torch.randn(max(n_inputs // max(n_pairs, 1), 16), d_in, generator=generator, dtype=torch.float64)
         worst = max(worst, float((compose(a, b)(x) - b(a(x))).abs().max()))
     return worst
@@ -94,7 +95,7 @@ def run(config: dict[str, Any]) -> Result:
     net1, net2 = _pair(config)
     composed = compose(net1, net2)
     low, high = (float(v) for v in config["interval"])
-    generator = torch.Generator().manual_seed(config["seed"])
+    generator = torch.Generator().manual_seed(derive_seed(config["seed"], "inputs"))
     x = low + (high - low) * torch.rand(config["n_inputs"], 1, generator=generator, dtype=torch.float64)  # (N, 1)
     metrics = {
         "max_abs_diff": float((composed(x) - net2(net1(x))).abs().max()),
@@ -128,6 +129,8 @@ EXPERIMENT = Experiment(
     source=SOURCE,
     defaults={"nets": "fold", "interval": [0.0, 1.0], "n_inputs": 100_000, "n_random_pairs": 50},
     quick={"n_random_pairs": 10},
+    rules={"nets": rules.choice(*NETS), "interval": rules.interval(), "n_inputs": rules.integer(1),
+           "n_random_pairs": rules.integer(0)},
     run=run,
     order=10,
 )

@@ -17,12 +17,16 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from depthlab.architectures import constant_width_for_budget, mlp_params, shallow_width_for_budget
 from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_values, shallow_sawtooth
+from depthlab.evidence import compare
 from depthlab.experiments import Experiment
-from depthlab.lab.progress import progress
+from depthlab.grid import cells, map_cells
+from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
-from depthlab.regions import count_regions_1d, mlp_params
+from depthlab.regions import count_regions_1d
+from depthlab.seeds import derive_seed
 from depthlab.train import fit
 
 SOURCE = "seed 002 (Prince, UDL ch. 4, depth efficiency) and seed 003 (Telgarsky 2015, Thm. 1.1)"
@@ -48,21 +52,20 @@ def _construction_rows(ks: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def deep_width_for_budget(budget: int, depth: int) -> int:
-    """Largest width w >= 2 with mlp_params(1, [w] * depth) <= budget (w = 2 if even that is over)."""
-    width = 2
-    while mlp_params(1, [width + 1] * depth) <= budget:
-        width += 1
-    return width
-
-
 def _train_one(widths: list[int], x: torch.Tensor, y: torch.Tensor, config: dict, seed: int) -> Network:
     """He-scaled weights; biases N(0, bias_std^2) so kinks start spread over [0, 1] (He's zero biases put all
     first-layer kinks at x = 0 and the nets barely move from a line)."""
     init = "he_normal" if config["bias_std"] == 0 else ("normal", math.sqrt(2.0), float(config["bias_std"]))
     net = Network.random(widths, init=init, seed=seed)
     return fit(net, x, y, loss="mse", optimizer="adam", lr=config["lr"], steps=config["steps"], seed=seed,
-               desc=f"fit {'-'.join(map(str, widths))} seed {seed}").net
+               desc=f"fit {'-'.join(map(str, widths))}").net
+
+
+def _architectures(budget: int, k: int) -> dict[str, list[int]]:
+    """Deep: k layers of the widest equal width (>= 2) within the budget; shallow: the most units within the deep
+    net's parameter count (3 per unit + 1), so both have about the same parameters."""
+    width = constant_width_for_budget(budget, k, minimum=2)
+    return {"deep": [1] + [width] * k + [1], "shallow": [1, shallow_width_for_budget(mlp_params(1, [width] * k)), 1]}
 
 
 def _trained_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Network]]:
@@ -70,25 +73,29 @@ def _trained_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[st
     k = config["train_k"]
     x = torch.linspace(0, 1, config["n_train"], dtype=torch.float64)[:, None]  # (N, 1)
     y = sawtooth_values(k, x[:, 0])[:, None]  # (N, 1)
-    x_test = torch.rand(10_000, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(config["seed"] + 99))
+    test_generator = torch.Generator().manual_seed(derive_seed(config["seed"], "test points"))
+    x_test = torch.rand(10_000, 1, dtype=torch.float64, generator=test_generator)  # (M, 1)
     y_test = sawtooth_values(k, x_test[:, 0])[:, None]  # (M, 1)
-    rows, best = [], {}
-    jobs = [(b, s) for b in config["budgets"] for s in range(config["n_seeds"])]
-    for budget, s in progress(jobs, desc="depth-efficiency budgets", total=len(jobs), unit="pair"):
-        width = deep_width_for_budget(budget, k)
-        deep_widths = [1] + [width] * k + [1]
-        shallow_units = max(1, (mlp_params(1, [width] * k) - 1) // 3)  # 3m + 1 ~ the deep net's parameters
-        seed = config["seed"] + 1000 * s
-        for kind, widths in (("deep", deep_widths), ("shallow", [1, shallow_units, 1])):
-            net = _train_one(widths, x, y, config, seed)
-            with torch.no_grad():
-                mse = float(((net(x_test) - y_test) ** 2).mean())
-            rows.append({"kind": kind, "budget": budget, "widths": "-".join(map(str, widths)),
-                         "params": net.n_params, "units": net.n_hidden, "seed": seed, "test_mse": mse,
-                         "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces})
-            if budget == max(config["budgets"]) and (kind not in best or mse < best[kind][0]):
-                best[kind] = (mse, net)
+    best: dict[str, tuple[float, Network]] = {}
+
+    def train_cell(cell: dict[str, Any], seed: int) -> dict[str, Any]:
+        widths = _architectures(cell["budget"], k)[cell["kind"]]
+        net = _train_one(widths, x, y, config, seed)
+        with torch.no_grad():
+            mse = float(((net(x_test) - y_test) ** 2).mean())
+        if cell["budget"] == max(config["budgets"]) and mse < best.get(cell["kind"], (float("inf"),))[0]:
+            best[cell["kind"]] = (mse, net)
+        return {"widths": "-".join(map(str, widths)), "params": net.n_params, "units": net.n_hidden,
+                "test_mse": mse, "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces}
+
+    grid = cells(budget=config["budgets"], seed_index=list(range(config["n_seeds"])), kind=["deep", "shallow"])
+    rows = map_cells(train_cell, grid, config["seed"], desc="depth-efficiency budgets", stream="init")
     return rows, {kind: net for kind, (_, net) in best.items()}
+
+
+def _top_mses(rows: list[dict[str, Any]], kind: str, budget: int) -> list[float]:
+    """Test MSE of every seed of one kind at one budget."""
+    return [r["test_mse"] for r in rows if r["kind"] == kind and r["budget"] == budget]
 
 
 def _median(rows: list[dict[str, Any]], kind: str, budget: int) -> float:
@@ -126,19 +133,8 @@ def _figure(construction: list[dict], trained: list[dict], best: dict[str, Netwo
     return figure
 
 
-def _check(config: dict[str, Any]) -> None:
-    ks, budgets = config["ks"], config["budgets"]
-    if not ks or not all(isinstance(k, int) and 1 <= k <= 16 for k in ks):
-        raise ValueError(f"The 'ks' config key must be a non-empty list of ints in [1, 16]. Got {ks!r} instead.")
-    if not isinstance(config["train_k"], int) or not 1 <= config["train_k"] <= 12:
-        raise ValueError(f"The 'train_k' config key must be an int in [1, 12]. Got {config['train_k']!r} instead.")
-    if not budgets or not all(isinstance(b, int) and b >= 7 for b in budgets):
-        raise ValueError(f"The 'budgets' config key must be a non-empty list of ints >= 7. Got {budgets!r} instead.")
-
-
 def run(config: dict[str, Any]) -> Result:
     """Exact constructions, then training at equal budgets; see the module docstring."""
-    _check(config)
     k = config["train_k"]
     construction = _construction_rows(config["ks"])
     trained, best = _trained_rows(config)
@@ -152,15 +148,15 @@ def run(config: dict[str, Any]) -> Result:
     metrics["max_abs_diff"] = max(r["max_abs_diff"] for r in construction)
     metrics["train_k"] = k
     metrics["trained_budget"] = top
-    metrics["trained_deep_mse"] = _median(trained, "deep", top)
-    metrics["trained_shallow_mse"] = _median(trained, "shallow", top)
-    metrics["trained_deep_mse_best"] = min(r["test_mse"] for r in trained if r["kind"] == "deep" and r["budget"] == top)
-    metrics["trained_shallow_mse_best"] = min(
-        r["test_mse"] for r in trained if r["kind"] == "shallow" and r["budget"] == top)
-    metrics["target_variance"] = 1.0 / 12.0  # Var of g_k under uniform x: g_k is uniform on [0, 1]
+    deep, shallow = _top_mses(trained, "deep", top), _top_mses(trained, "shallow", top)
+    metrics.update(trained_deep_mse=statistics.median(deep), trained_shallow_mse=statistics.median(shallow),
+                   trained_deep_mse_best=min(deep), trained_shallow_mse_best=min(shallow),
+                   target_variance=1.0 / 12.0,  # MSE of predicting the mean: g_k is uniform on [0, 1] under uniform x
+                   n_seeds=config["n_seeds"])
+    evidence = _trained_evidence(deep, shallow, metrics["target_variance"], config)
     return Result(
         metrics=metrics,
-        references=_references(construction, metrics),
+        references=_references(construction, metrics, evidence),
         tables={"constructions": construction, "trained": trained},
         figures={"depth_efficiency": _figure(construction, trained, best, k)},
         data=(f"synthetic: the sawtooth g_{k} on [0, 1]; {config['n_train']} grid points for training, "
@@ -169,11 +165,25 @@ def run(config: dict[str, Any]) -> Result:
     )
 
 
-def _references(construction: list[dict], metrics: dict[str, Any]) -> list[Reference]:
+def _trained_evidence(deep: list[float], shallow: list[float], variance: float, config: dict) -> dict[str, Any]:
+    """Over seeds at the top budget: deep vs shallow test MSE, and each against predicting the mean."""
+    options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
+    constant = [variance] * max(len(deep), len(shallow))
+    deep_vs_shallow = compare(deep, shallow, "less", **options)
+    learned = {kind: compare(mses, constant, "less", **options).verdict == "reproduced"
+               for kind, mses in (("deep", deep), ("shallow", shallow))}
+    verdict = deep_vs_shallow.verdict if any(learned.values()) else "inconclusive"
+    return {"comparison": deep_vs_shallow, "learned": learned, "verdict": verdict}
+
+
+def _references(construction: list[dict], metrics: dict[str, Any], evidence: dict[str, Any]) -> list[Reference]:
     largest = construction[-1]
     exact = all(r["pieces_deep_counted"] == r["pieces"] == r["pieces_shallow_counted"] for r in construction)
     equal = all(r["max_abs_diff"] <= 1e-12 * 4 ** max(0, r["k"] - 6) for r in construction)
-    deep_wins = metrics["trained_deep_mse"] < metrics["trained_shallow_mse"]
+    learned = evidence["learned"]
+    beat = [kind for kind, ok in learned.items() if ok]
+    learned_text = (f"{' and '.join(beat)} beat{'s' if len(beat) == 1 else ''} predicting the mean (MSE 1/12)"
+                    if beat else "neither net beats predicting the mean (MSE 1/12), so the comparison says nothing")
     return [
         Reference(
             "2^k points with alternating labels are fit exactly by a ReLU net with 2 units in each of 2k layers",
@@ -198,9 +208,10 @@ def _references(construction: list[dict], metrics: dict[str, Any]) -> list[Refer
             f"median test MSE at {metrics['trained_budget']} params: deep {metrics['trained_deep_mse']:.2e}, "
             f"shallow {metrics['trained_shallow_mse']:.2e} (best: {metrics['trained_deep_mse_best']:.2e} vs "
             f"{metrics['trained_shallow_mse_best']:.2e})",
-            verdict_holds(deep_wins),
-            "Adam from He initialization; depth that can represent the function is not the same as depth that "
-            "training finds it with: narrow deep nets often get stuck (dead units), so this may go either way",
+            evidence["verdict"],
+            f"deep vs shallow over seeds: {evidence['comparison'].summary()}; {learned_text} (each tested the same way "
+            "against the constant 1/12); inconclusive when neither does. Adam from He-scaled initialization: depth "
+            "that can represent the function is not the same as depth that training finds it with",
         ),
     ]
 
@@ -211,7 +222,8 @@ def _notes(config: dict[str, Any]) -> list[str]:
         "The exact shallow sawtooth needs 2^k units, one more than the 2^k - 1 interior kinks: the unit relu(x) "
         "with its kink at 0 carries the first slope (see depthlab.construct.sawtooth for the proof).",
         f"Training: deep nets have train_k = {config['train_k']} hidden layers of equal width, the largest width "
-        "within each budget; shallow nets have (deep params - 1) // 3 units so both have about the same parameters. "
+        "within each budget; shallow nets have as many units as fit in the deep net's parameter count "
+        "(architectures.shallow_width_for_budget), so both have about the same parameters. "
         f"Adam, lr {config['lr']}, {config['steps']} full-batch steps, weights N(0, 2/fan_in), biases "
         f"N(0, {config['bias_std']}^2), float32, {config['n_seeds']} seed(s); MSE "
         "of predicting the mean is 1/12 = 0.083.",
@@ -227,8 +239,11 @@ EXPERIMENT = Experiment(
           "trained at equal budgets, depth should help.",
     source=SOURCE,
     defaults={"ks": [1, 2, 3, 4, 5, 6, 7, 8, 10, 12], "train_k": 3, "budgets": [40, 100, 250, 500],
-              "n_seeds": 3, "steps": 3000, "lr": 0.01, "n_train": 1024, "bias_std": 1.0},
-    quick={"ks": [1, 2, 3, 4, 5], "train_k": 3, "budgets": [25, 61], "n_seeds": 1, "steps": 300, "n_train": 256},
+              "n_seeds": 5, "steps": 3000, "lr": 0.01, "n_train": 1024, "bias_std": 1.0, "confidence": 0.95},
+    quick={"ks": [1, 2, 3, 4, 5], "train_k": 3, "budgets": [25, 61], "n_seeds": 3, "steps": 300, "n_train": 256},
+    rules={"ks": rules.int_list(1, 16), "train_k": rules.integer(1, 12), "budgets": rules.int_list(7),
+           "n_seeds": rules.integer(1), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
+           "n_train": rules.integer(2), "bias_std": rules.number(0), "confidence": rules.number(0.5, 0.999)},
     run=run,
     order=32,
 )

@@ -11,29 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
-from scipy.stats import spearmanr
 
-from depthlab.data import DataNotFoundError, load_dataset, load_mnist
+from depthlab.data import DATASETS, DataNotFoundError, load_dataset, load_mnist
+from depthlab.evidence import rank_correlation
 from depthlab.experiments import Experiment
-from depthlab.info import pixel_entropy_bits
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
+from depthlab.grid import cells, map_cells
+from depthlab.info import capacity_weights, pixel_entropy_bits, pytorch_example_net
+from depthlab.lab import rules
+from depthlab.lab.result import Reference, Result, verdict_close
 from depthlab.network import Network
+from depthlab.seeds import derive_seed
 from depthlab.train import fit
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content)"
-BITS_PER_WEIGHT = 2.0  # MacKay, Information Theory, Inference and Learning Algorithms, ch. 40
-
-
-def pytorch_example_net() -> torch.nn.Module:
-    """PyTorch's classic MNIST example: conv 1-10 k5, conv 10-20 k5, fc 320-50, fc 50-10 (pooling, ReLU)."""
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 10, kernel_size=5), torch.nn.MaxPool2d(2), torch.nn.ReLU(),
-        torch.nn.Conv2d(10, 20, kernel_size=5), torch.nn.Dropout2d(), torch.nn.MaxPool2d(2), torch.nn.ReLU(),
-        torch.nn.Flatten(), torch.nn.Linear(320, 50), torch.nn.ReLU(), torch.nn.Dropout(), torch.nn.Linear(50, 10),
-    )
 
 
 def _entropies(config: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
@@ -53,16 +44,16 @@ def _entropies(config: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
 
 def _loss_spread(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Final training loss of D-w-10 MLPs over several seeds, per width."""
-    ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=config["seed"])
-    rows = []
-    for width in progress(config["widths"], desc="mnist-entropy loss spread", unit="width"):
-        for offset in range(config["n_seeds"]):
-            seed = config["seed"] + offset
-            net = Network.random([ds.n_features, width, ds.n_classes], seed=seed)
-            result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"],
-                         steps=config["steps"], seed=seed)
-            rows.append({"width": width, "seed": seed, "final_loss": result.final_loss})
-    return rows, ds.describe()
+    ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=derive_seed(config["seed"], "data"))
+
+    def train(cell: dict[str, Any], seed: int) -> dict[str, Any]:
+        net = Network.random([ds.n_features, cell["width"], ds.n_classes], seed=seed)
+        result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
+                     seed=seed)
+        return {"final_loss": result.final_loss}
+
+    grid = cells(width=config["widths"], seed_index=list(range(config["n_seeds"])))
+    return map_cells(train, grid, config["seed"], desc="mnist-entropy loss spread", stream="init"), ds.describe()
 
 
 def _spread_figure(rows: list[dict[str, Any]], stds: dict[int, float]) -> Figure:
@@ -85,24 +76,24 @@ def run(config: dict[str, Any]) -> Result:
     """Entropy, the neuron arithmetic, the PyTorch example's size, and loss spread vs width."""
     entropy, notes = _entropies(config)
     measured_bits = entropy.get("train_plogp", entropy.get("test_plogp"))
-    bits = measured_bits if measured_bits is not None else 191.0
     if measured_bits is None:
-        notes.append("no MNIST files: the neuron arithmetic uses the published 191 bits")
+        notes.append("no MNIST files: the entropy and every figure derived from it are not measured (not comparable)")
     example_params = sum(p.numel() for p in pytorch_example_net().parameters())
     rows, spread_data = _loss_spread(config)
     stds = {w: float(np.std([r["final_loss"] for r in rows if r["width"] == w], ddof=1)) for w in config["widths"]}
     metrics: dict[str, Any] = {
         "pixel_entropy_bits": measured_bits,
         "pixel_entropy_bits_binary": entropy.get("train_binary", entropy.get("test_binary")),
-        "neurons_estimate": bits / BITS_PER_WEIGHT,
-        "implied_weights": bits / BITS_PER_WEIGHT,
-        "implied_input_neurons": bits / BITS_PER_WEIGHT / 785,
+        "neurons_estimate": None if measured_bits is None else capacity_weights(measured_bits),
+        "implied_weights": None if measured_bits is None else capacity_weights(measured_bits),
+        "implied_input_neurons": None if measured_bits is None else capacity_weights(measured_bits) / 785,
+        "n_seeds": config["n_seeds"],
         "pytorch_example_params": example_params,
         **{f"loss_std_w{w}": s for w, s in stds.items()},
     }
     return Result(
         metrics=metrics,
-        references=_references(entropy, metrics, stds),
+        references=_references(entropy, metrics, rows, config),
         tables={"final_loss_by_seed": rows, "loss_std_by_width": [{"width": w, "std": s} for w, s in stds.items()]},
         figures={"loss_spread": _spread_figure(rows, stds)},
         data=("MNIST " + ", ".join(f"{s} split ({entropy[s + '_n']:,} images)" for s in ("test", "train")
@@ -119,7 +110,8 @@ def run(config: dict[str, Any]) -> Result:
     )
 
 
-def _references(entropy: dict[str, float], metrics: dict[str, Any], stds: dict[int, float]) -> list[Reference]:
+def _references(entropy: dict[str, float], metrics: dict[str, Any], rows: list[dict[str, Any]],
+                config: dict[str, Any]) -> list[Reference]:
     refs = []
     for split, published, label in (("train", 191.0, "training set, as stated"), ("test", 188.5, "t10k")):
         key = f"{split}_plogp"
@@ -131,25 +123,36 @@ def _references(entropy: dict[str, float], metrics: dict[str, Any], stds: dict[i
             measured, verdict, note = None, "not comparable", f"MNIST {split} split files not available"
         refs.append(Reference(f"Pixel entropy of binarized MNIST ({label})", SOURCE, published, measured,
                               verdict, note))
+    weights = metrics["implied_weights"]
     refs.append(Reference(
-        "The asker's estimate: 191 bits / 2 bits = about 95 neurons", SOURCE, 95.5, metrics["neurons_estimate"],
-        verdict_close(95.5, metrics["neurons_estimate"], atol=1.5),
-        "The division reproduces, but the unit is weights (MacKay: 2 bits per weight), not neurons.",
+        "The asker's estimate: 191 bits / 2 bits per neuron = about 95 neurons", SOURCE, "about 95 neurons",
+        None if weights is None else f"{weights:.1f} weights = {metrics['implied_input_neurons']:.2f} neurons of 785 "
+        "weights each",
+        "not comparable" if weights is None else "differs",
+        "MacKay's capacity is 2 bits per weight, not per neuron: the measured entropy / 2 counts weights; a hidden "
+        "unit reading all 784 pixels has 785 of them. Without MNIST files nothing is measured (the published 191 "
+        "bits is never divided and compared with its own quotient)." if weights is None else
+        "MacKay's capacity is 2 bits per weight, not per neuron: the measured entropy / 2 counts weights; a hidden "
+        "unit reading all 784 pixels has 785 of them, so the asker's unit is off by that factor.",
     ))
     refs.append(Reference(
         "PyTorch's classic MNIST example has 21,840 parameters", SOURCE, 21_840, metrics["pytorch_example_params"],
         verdict_close(21_840, metrics["pytorch_example_params"]), "counted on the torch.nn module built here",
     ))
-    widths = list(stds)
-    rho = float(spearmanr(widths, [stds[w] for w in widths]).statistic) if len(widths) > 2 else float("nan")
-    falls = stds[widths[0]] > stds[widths[-1]] and rho < 0
+    widths = sorted({r["width"] for r in rows})
+    losses = [[r["final_loss"] for r in rows if r["width"] == w] for w in widths]  # (n_widths, n_seeds)
+    trend = rank_correlation(widths, losses, confidence=config["confidence"], statistic="std",
+                             seed=derive_seed(config["seed"], "bootstrap")) if config["n_seeds"] >= 3 else None
+    spread = {w: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan") for w, v in zip(widths, losses)}
     refs.append(Reference(
         "Small nets' final loss varies more across random initializations", SOURCE,
         "variance of final loss falls with width",
-        f"std {stds[widths[0]]:.3g} at width {widths[0]} vs {stds[widths[-1]]:.3g} at width {widths[-1]}; "
-        f"Spearman rho(width, std) = {rho:.2f}",
-        verdict_holds(falls),
-        "holds = std at the smallest width above that at the largest, and negative rank correlation",
+        f"std {spread[widths[0]]:.3g} at width {widths[0]} vs {spread[widths[-1]]:.3g} at width {widths[-1]}"
+        + (f"; Spearman rho(width, std) = {trend.rho:.2f}" if trend else ""),
+        trend.verdict_for(-1) if trend else "inconclusive",
+        (f"{config['n_seeds']} seeds per width; {trend.summary()} (seeds resampled, std recomputed per resample); "
+         "reproduced when rho < 0 with its interval below 0 and p <= 1 - confidence" if trend else
+         "fewer than 3 seeds per width: no spread to correlate"),
     ))
     return refs
 
@@ -164,8 +167,12 @@ EXPERIMENT = Experiment(
         "n_seeds": 10,
         "steps": 2000,
         "lr": 0.01,
+        "confidence": 0.95,
     },
-    quick={"spread_dataset": "digits", "widths": [2, 8, 32], "n_seeds": 4, "steps": 100},
+    quick={"spread_dataset": "digits", "widths": [2, 4, 8, 32], "n_seeds": 5, "steps": 100},
+    rules={"spread_dataset": rules.choice(*DATASETS), "widths": rules.int_list(1, min_length=2, distinct=True),
+           "n_seeds": rules.integer(2), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
+           "confidence": rules.number(0.5, 0.999)},
     run=run,
     order=21,
 )

@@ -16,92 +16,63 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from depthlab.construct.products import max_error, product_of_inputs, product_tree_net, shallow_product_net
+from depthlab.architectures import split_neurons
+from depthlab.construct.products import fewest_polarization_knots, fewest_tree_depth, product_dataset
+from depthlab.evidence import Comparison, compare
 from depthlab.experiments import Experiment
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result, verdict_holds
+from depthlab.grid import cells, map_cells, smallest_reaching
+from depthlab.lab import rules
+from depthlab.lab.result import Reference, Result
 from depthlab.network import Network
+from depthlab.seeds import derive_seed
 from depthlab.train import fit
 
+KINDS = ("deep", "shallow")
 SOURCE = "seed 003 (Rolnick & Tegmark 2018, 'The power of deeper networks for expressing natural functions')"
 
 
-def _construction_error(net: Network, n: int, config: dict[str, Any]) -> float:
-    return max_error(net, product_of_inputs, [(-1.0, 1.0)] * n, n_points=config["n_eval_points"], seed=config["seed"])
+def _constructions(n: int, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The smallest product tree and shallow polarization net reaching the construction target, as rows."""
+    target, points, seed = config["construction_target"], config["n_eval_points"], derive_seed(config["seed"], "eval")
+    found = {"deep tree": fewest_tree_depth(n, target, points, seed),
+             "shallow polarization": fewest_polarization_knots(n, target, config["max_shallow_units"], points, seed)}
+    return [{"n": n, "kind": kind, "setting": c.setting, "neurons": c.net.n_hidden, "layers": c.net.depth,
+             "params": c.net.n_params, "max_error": c.max_error, "reached": c.reached} for kind, c in found.items()]
 
 
-def _deep_construction(n: int, config: dict[str, Any]) -> dict[str, Any]:
-    """The smallest Yarotsky depth m whose product tree reaches the construction target (m <= 10)."""
-    for m in range(1, 11):
-        net = product_tree_net(n, m)
-        error = _construction_error(net, n, config)
-        if error <= config["construction_target"]:
-            break
-    return {"n": n, "kind": "deep tree", "setting": f"m = {m}", "neurons": net.n_hidden, "layers": net.depth,
-            "params": net.n_params, "max_error": error, "reached": error <= config["construction_target"]}
-
-
-def _shallow_construction(n: int, config: dict[str, Any]) -> dict[str, Any]:
-    """The fewest knots per ridge reaching the target: doubling, then bisection (error falls with knots)."""
-    cap = max(1, config["max_shallow_units"] // 2 ** (n - 1))
-
-    def error_of(knots: int) -> float:
-        return _construction_error(shallow_product_net(n, knots), n, config)
-
-    low, high = 0, 1  # error_of(low) > target is assumed for low = 0 (no units)
-    while high < cap and error_of(high) > config["construction_target"]:
-        low, high = high, min(2 * high, cap)
-    reached = error_of(high) <= config["construction_target"]
-    while reached and high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if error_of(middle) <= config["construction_target"] else (middle, high)
-    net = shallow_product_net(n, high)
-    return {"n": n, "kind": "shallow polarization", "setting": f"knots = {high}", "neurons": net.n_hidden,
-            "layers": 1, "params": net.n_params, "max_error": error_of(high), "reached": reached}
-
-
-def _sample(n: int, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.rand(count, n, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)) * 2 - 1  # (N, n)
-    return x, product_of_inputs(x)[:, None]  # (N, 1)
-
-
-def _architecture(kind: str, n: int, neurons: int, deep_layers: int) -> list[int]:
-    if kind == "shallow":
-        return [n, neurons, 1]
-    return [n] + [max(1, neurons // deep_layers)] * deep_layers + [1]
+def _train_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict[str, Any]:
+    """One net of `neurons` hidden units (shallow: one layer; deep: deep_layers equal layers) fit to x_1 ... x_n."""
+    n = cell["n"]
+    x, y = product_dataset(n, config["n_train"], derive_seed(seed, "train"))
+    x_test, y_test = product_dataset(n, 10_000, derive_seed(seed, "test"))
+    rms = float(y_test.pow(2).mean().sqrt())
+    hidden = [cell["neurons"]] if cell["kind"] == "shallow" else split_neurons(cell["neurons"], config["deep_layers"])
+    widths = [n, *hidden, 1]
+    target_loss = (0.5 * config["target_error"] * rms) ** 2
+    result = fit(Network.random(widths, seed=seed), x, y, loss="mse", optimizer="adam", lr=config["lr"],
+                 steps=config["steps"], seed=seed, target_loss=target_loss, desc=f"fit {widths} n={n}")
+    with torch.no_grad():
+        rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt())
+    return {"units": result.net.n_hidden, "widths": "-".join(map(str, widths)), "params": result.net.n_params,
+            "steps_run": result.steps_run, "relative_rmse": rmse / rms}
 
 
 def _trained_rows(config: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per (n, kind, neurons, seed): relative test RMSE of a net trained with Adam."""
-    rows = []
-    jobs = [(n, kind, neurons, s) for n in config["ns"] for kind in ("shallow", "deep")
-            for neurons in config["neurons"] for s in range(config["n_seeds"])]
-    for n, kind, neurons, s in progress(jobs, desc="multiplication fits", total=len(jobs), unit="net"):
-        seed = config["seed"] + 1000 * s
-        x, y = _sample(n, config["n_train"], seed)
-        x_test, y_test = _sample(n, 10_000, seed + 1)
-        rms = float(y_test.pow(2).mean().sqrt())
-        widths = _architecture(kind, n, neurons, config["deep_layers"])
-        target_loss = (0.5 * config["target_error"] * rms) ** 2
-        result = fit(Network.random(widths, seed=seed), x, y, loss="mse", optimizer="adam", lr=config["lr"],
-                     steps=config["steps"], seed=seed, target_loss=target_loss, desc=f"fit {widths} n={n}")
-        with torch.no_grad():
-            rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt())
-        rows.append({"n": n, "kind": kind, "neurons": neurons, "units": result.net.n_hidden,
-                     "widths": "-".join(map(str, widths)),
-                     "params": result.net.n_params, "seed": seed, "steps_run": result.steps_run,
-                     "relative_rmse": rmse / rms})
-    return rows
+    grid = cells(n=config["ns"], kind=["shallow", "deep"], neurons=config["neurons"],
+                 seed_index=list(range(config["n_seeds"])))
+    return map_cells(lambda cell, seed: _train_cell(cell, seed, config), grid, config["seed"],
+                     desc="multiplication fits", stream="fits")
 
 
-def neurons_needed(rows: list[dict[str, Any]], n: int, kind: str, target: float) -> int:
-    """Fewest neurons among `rows` of (n, kind) whose relative_rmse <= target (best seed); -1 if none.
+def _neurons_needed(rows: list[dict[str, Any]], n: int, kind: str, target: float, **where: Any) -> int:
+    """Fewest neurons (the sweep's budget N) among `rows` of (n, kind) whose relative_rmse <= target; -1 if none.
 
-    `neurons` is the sweep's budget N (a deep net has deep_layers * (N // deep_layers) <= N units, listed
-    as `units`), so shallow and deep nets of one budget tie rather than differ by rounding.
+    A deep net of budget N has deep_layers * (N // deep_layers) <= N units (listed as `units`), so shallow and
+    deep nets of one budget tie rather than differ by rounding. `where` narrows further (e.g. seed_index=0).
     """
-    good = [r["neurons"] for r in rows if r["n"] == n and r["kind"] == kind and r["relative_rmse"] <= target]
-    return min(good) if good else -1
+    found = smallest_reaching(rows, "neurons", "relative_rmse", target, n=n, kind=kind, **where)
+    return -1 if found is None else int(found)
 
 
 def _figure(constructions: list[dict], trained: list[dict], config: dict[str, Any]) -> Figure:
@@ -133,34 +104,22 @@ def _figure(constructions: list[dict], trained: list[dict], config: dict[str, An
     return figure
 
 
-def _check(config: dict[str, Any]) -> None:
-    if not config["ns"] or not all(isinstance(n, int) and 2 <= n <= 10 for n in config["ns"]):
-        raise ValueError(f"The 'ns' config key must be a non-empty list of ints in [2, 10]. Got {config['ns']!r} "
-                         "instead.")
-    if not config["neurons"] or not all(isinstance(v, int) and v >= 1 for v in config["neurons"]):
-        raise ValueError(f"The 'neurons' config key must be a non-empty list of ints >= 1. Got {config['neurons']!r} "
-                         "instead.")
-
-
 def run(config: dict[str, Any]) -> Result:
     """Constructions, then trained sweeps; see the module docstring."""
-    _check(config)
-    constructions = []
-    for n in config["ns"]:
-        constructions += [_deep_construction(n, config), _shallow_construction(n, config)]
+    constructions = [row for n in config["ns"] for row in _constructions(n, config)]
     trained = _trained_rows(config)
     metrics: dict[str, Any] = {"target_error": config["target_error"],
                                "construction_target": config["construction_target"]}
     for n in config["ns"]:
-        metrics[f"deep_neurons_n{n}"] = neurons_needed(trained, n, "deep", config["target_error"])
-        metrics[f"shallow_neurons_n{n}"] = neurons_needed(trained, n, "shallow", config["target_error"])
+        metrics[f"deep_neurons_n{n}"] = _neurons_needed(trained, n, "deep", config["target_error"])
+        metrics[f"shallow_neurons_n{n}"] = _neurons_needed(trained, n, "shallow", config["target_error"])
     for row in constructions:
         key = "deep" if row["kind"] == "deep tree" else "shallow"
         metrics[f"construct_{key}_neurons_n{row['n']}"] = row["neurons"] if row["reached"] else -1
         metrics[f"construct_{key}_error_n{row['n']}"] = row["max_error"]
     return Result(
         metrics=metrics,
-        references=_references(metrics, config),
+        references=_references(metrics, trained, config),
         tables={"constructions": constructions, "trained": trained},
         figures={"multiplication": _figure(constructions, trained, config)},
         data=(f"synthetic: uniform points of [-1, 1]^n, n in {config['ns']}; {config['n_train']} training and "
@@ -169,25 +128,37 @@ def run(config: dict[str, Any]) -> Result:
     )
 
 
-def _references(metrics: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
+def _trained_comparison(trained: list[dict[str, Any]], config: dict[str, Any]) -> tuple[int | None, Comparison | None]:
+    """At the largest n where either kind reached the target in some seed: neurons needed per seed, deep vs shallow
+    (a seed that never reached it counts as twice the largest budget swept)."""
+    target, never = config["target_error"], 2 * max(config["neurons"])
+    reached = [n for n in config["ns"] if any(_neurons_needed(trained, n, kind, target) > 0 for kind in KINDS)]
+    if not reached:
+        return None, None
+    judged = max(reached)
+    per_seed = {kind: [_neurons_needed(trained, judged, kind, target, seed_index=s) for s in range(config["n_seeds"])]
+                for kind in KINDS}
+    needed = {kind: [v if v > 0 else never for v in values] for kind, values in per_seed.items()}
+    return judged, compare(needed["deep"], needed["shallow"], "less", confidence=config["confidence"],
+                           seed=derive_seed(config["seed"], "bootstrap"))
+
+
+def _references(metrics: dict[str, Any], trained: list[dict[str, Any]], config: dict[str, Any]) -> list[Reference]:
     ns = config["ns"]
     shallow = [metrics[f"construct_shallow_neurons_n{n}"] for n in ns]
     deep = [metrics[f"construct_deep_neurons_n{n}"] for n in ns]
     sweep_max = max(config["neurons"])
 
-    def needed(kind: str, n: int) -> float:
-        value = metrics[f"{kind}_neurons_n{n}"]
-        return float("inf") if value < 0 else value
-
     trained_text = ", ".join(f"n={n}: shallow {metrics[f'shallow_neurons_n{n}']}, deep {metrics[f'deep_neurons_n{n}']}"
                              for n in ns)
-    reached = [n for n in ns if min(needed("deep", n), needed("shallow", n)) < float("inf")]
-    if reached:
-        judged = max(reached)
-        verdict = verdict_holds(needed("shallow", judged) > needed("deep", judged))
+    judged, comparison = _trained_comparison(trained, config)
+    if comparison is not None:
+        verdict = comparison.verdict
         trained_text += f"; judged at n = {judged}, the largest n where either kind reached the target"
+        rule = (f"per seed, fewest neurons to the target at n = {judged} (never reached = {2 * sweep_max}), deep vs "
+                f"shallow: {comparison.summary()}")
     else:
-        verdict = "not comparable"
+        verdict, rule = "not comparable", "neither kind reached the target at any n within the sweep"
         trained_text += "; neither kind reached the target at any n within the sweep"
     return [
         Reference(
@@ -211,10 +182,9 @@ def _references(metrics: dict[str, Any], config: dict[str, Any]) -> list[Referen
             "shallow exponential, deep ~linear in n",
             f"fewest neurons to relative RMSE <= {config['target_error']} (-1: not within {sweep_max}): {trained_text}",
             verdict,
-            "reproduced when, at the largest n where either kind reached the target, the deep net did so with fewer "
-            "neurons (a shallow net that never did counts as more); at larger n neither kind reached it within the "
-            f"sweep and Adam budget, while the constructions above reach max error {config['construction_target']} "
-            "with the neurons listed",
+            f"{rule}. Reproduced when deep nets need fewer neurons over seeds at that confidence; beyond that n "
+            "neither kind reached the target within the sweep and Adam budget, while the constructions above reach max "
+            f"error {config['construction_target']} with the neurons listed",
         ),
     ]
 
@@ -227,10 +197,11 @@ def _notes(config: dict[str, Any]) -> list[str]:
         "piecewise-linear interpolant (one hidden layer).",
         f"Trained deep nets have {config['deep_layers']} hidden layers of neurons // {config['deep_layers']} units; "
         f"Adam lr {config['lr']}, up to {config['steps']} full-batch steps (stopping once the training RMSE is half "
-        f"the target), float32, {config['n_seeds']} seed(s), best seed reported.",
+        f"the target), float32, {config['n_seeds']} seed(s); the metrics report the best seed, the verdict compares "
+        "seeds.",
     ]
     if config["quick"]:
-        notes.append("Quick size: n <= 4, a short width sweep, few steps, 1 seed: the trained verdict is a smoke test.")
+        notes.append("Quick size: n <= 4, a short width sweep, few steps, 3 seeds.")
     return notes
 
 
@@ -240,8 +211,13 @@ EXPERIMENT = Experiment(
     source=SOURCE,
     defaults={"ns": [2, 3, 4, 5, 6], "construction_target": 0.01, "max_shallow_units": 65_536,
               "n_eval_points": 50_000, "neurons": [8, 16, 32, 64, 128], "deep_layers": 3,
-              "target_error": 0.1, "n_seeds": 2, "steps": 2000, "lr": 0.01, "n_train": 2048},
-    quick={"ns": [2, 3, 4], "n_eval_points": 5_000, "neurons": [6, 24], "n_seeds": 1, "steps": 300, "n_train": 512},
+              "target_error": 0.1, "n_seeds": 5, "steps": 2000, "lr": 0.01, "n_train": 2048, "confidence": 0.95},
+    quick={"ns": [2, 3, 4], "n_eval_points": 5_000, "neurons": [6, 24], "n_seeds": 3, "steps": 300, "n_train": 512},
+    rules={"ns": rules.int_list(2, 10), "construction_target": rules.number(0, exclusive_minimum=True),
+           "max_shallow_units": rules.integer(1), "n_eval_points": rules.integer(1), "neurons": rules.int_list(1),
+           "deep_layers": rules.integer(1), "target_error": rules.number(0, exclusive_minimum=True),
+           "n_seeds": rules.integer(1), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
+           "n_train": rules.integer(1), "confidence": rules.number(0.5, 0.999)},
     run=run,
     order=33,
 )

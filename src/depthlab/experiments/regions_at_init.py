@@ -21,19 +21,22 @@ from typing import Any
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from sklearn.datasets import make_moons
 
+from depthlab.data import two_moons
+from depthlab.evidence import GrowthFit, growth_law, slope_ci
 from depthlab.experiments import Experiment
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result, verdict_holds
+from depthlab.grid import cells, map_cells
+from depthlab.lab import rules
+from depthlab.lab.result import Reference, Result
 from depthlab.network import Network
-from depthlab.regions import Plane, partition_2d, serra
+from depthlab.regions import partition_2d, serra, square_slice
 from depthlab.regions.density import (
     boundary_length_per_area,
     equal_neuron_widths,
     fit_line,
     region_density,
 )
+from depthlab.seeds import derive_seed
 from depthlab.train import accuracy, fit
 
 SOURCE = "Hanin & Rolnick 2019, Complexity of linear regions in deep networks (seed 003_aa40f1eda924f9e5.txt)"
@@ -44,63 +47,55 @@ def _init(config: dict[str, Any]) -> tuple:
     return ("normal", math.sqrt(2.0), float(config["bias_std"]))
 
 
-def _slice(net: Network, bound: float) -> list | Plane:
-    """The 2-D domain: the square itself for 2 inputs, else the (x_1, x_2) plane through the origin."""
-    if net.input_dim == 2:
-        return [[-bound, -bound], [bound, -bound], [bound, bound], [-bound, bound]]
-    u, v = np.zeros(net.input_dim), np.zeros(net.input_dim)
-    u[0], v[1] = 1.0, 1.0
-    return Plane(np.zeros(net.input_dim), u, v, bounds=(-bound, bound, -bound, bound))
+def _measure_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict[str, Any]:
+    """One random net of N neurons in `depth` equal layers: density, distance and boundary length per area."""
+    n, depth = cell["neurons"], cell["depth"]
+    net = Network.random([config["input_dim"], *equal_neuron_widths(n, depth), 1], init=_init(config), seed=seed)
+    measured = region_density(net, config["n_lines"], config["n_points"], config["line_length"], seed=seed,
+                              bound=config["bound"])
+    per_area = (boundary_length_per_area(partition_2d(net, square_slice(net.input_dim, config["bound"])))
+                if config["boundary_area"] else float("nan"))
+    return {"width": n // depth, "breakpoints_per_length": measured.mean_density,
+            "breakpoints_per_length_per_neuron": measured.mean_density / n, "boundary_length_per_area": per_area,
+            "mean_distance": measured.mean_distance, "mean_distance_times_n": measured.mean_distance * n}
 
 
 def _measure(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (N, depth): means over seeds of density, boundary length and distance."""
-    grid = [(n, d) for n in config["neurons"] for d in config["depths"]]
-    rows = []
-    for n, depth in progress(grid, desc="regions-at-init", unit="arch"):
-        widths = [config["input_dim"], *equal_neuron_widths(n, depth), 1]
-        density, per_area, distance = [], [], []
-        for s in range(config["n_seeds"]):
-            seed = config["seed"] + 1000 * s
-            net = Network.random(widths, init=_init(config), seed=seed)
-            measured = region_density(net, config["n_lines"], config["n_points"], config["line_length"],
-                                      seed=seed, bound=config["bound"])
-            density.append(measured.mean_density)
-            distance.append(measured.mean_distance)
-            if config["boundary_area"]:
-                per_area.append(boundary_length_per_area(partition_2d(net, _slice(net, config["bound"]))))
-        rows.append({
-            "neurons": n, "depth": depth, "width": n // depth,
-            "breakpoints_per_length": float(np.mean(density)),
-            "breakpoints_per_length_per_neuron": float(np.mean(density)) / n,
-            "boundary_length_per_area": float(np.mean(per_area)) if per_area else float("nan"),
-            "mean_distance": float(np.mean(distance)),
-            "mean_distance_times_n": float(np.mean(distance)) * n,
-        })
-    return rows
+    """One row per (N, depth, seed index); every network drawn with its own derived seed."""
+    grid = cells(neurons=config["neurons"], depth=config["depths"], seed_index=list(range(config["n_seeds"])))
+    return map_cells(lambda cell, seed: _measure_cell(cell, seed, config), grid, config["seed"],
+                     desc="regions-at-init", stream="nets")
+
+
+def _replicates(rows: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """N values (n,) and `key` averaged over depths per seed, (n, n_seeds): the seeds are the replicates."""
+    ns = sorted({r["neurons"] for r in rows})
+    seeds = sorted({r["seed_index"] for r in rows})
+    y = np.array([[np.mean([r[key] for r in rows if r["neurons"] == n and r["seed_index"] == s]) for s in seeds]
+                  for n in ns])
+    return np.array(ns, dtype=float), y
 
 
 def _by_n(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    """Mean of `key` over depths, for each N."""
+    """Mean of `key` over depths and seeds, for each N."""
+    ns, y = _replicates(rows, key)
+    return [int(n) for n in ns], y.mean(axis=1).tolist()
+
+
+def _by_depth(rows: list[dict[str, Any]], key: str, depth: int) -> tuple[list[int], list[float]]:
+    """Mean of `key` over seeds for each N, at one depth."""
     ns = sorted({r["neurons"] for r in rows})
-    return ns, [float(np.mean([r[key] for r in rows if r["neurons"] == n])) for n in ns]
-
-
-def _moons(config: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two moons (sklearn, noise 0.1), centred and scaled into [-0.9 bound, 0.9 bound]^2."""
-    x, y = make_moons(config["n_train"], noise=0.1, random_state=config["seed"])
-    x = x - x.mean(axis=0)
-    x = 0.9 * config["bound"] * x / np.abs(x).max()
-    return torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.int64)
+    return ns, [float(np.mean([r[key] for r in rows if r["neurons"] == n and r["depth"] == depth])) for n in ns]
 
 
 def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     """Partition of a random 2-input net at init and after training on two moons, side by side."""
-    net = Network.random([2, *config["picture_widths"], 2], init=_init(config), seed=config["seed"])
-    x, y = _moons(config)
+    seed = derive_seed(config["seed"], "picture")
+    net = Network.random([2, *config["picture_widths"], 2], init=_init(config), seed=seed)
+    x, y = two_moons(config["n_train"], noise=0.1, seed=seed, bound=config["bound"])
     trained = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["train_lr"],
-                  steps=config["train_steps"], seed=config["seed"], desc="train on moons").net
-    square = _slice(net, config["bound"])
+                  steps=config["train_steps"], seed=seed, desc="train on moons").net
+    square = square_slice(2, config["bound"])
     before, after = partition_2d(net, square), partition_2d(trained.to(torch.float64), square)
     figure = Figure(figsize=(11, 5.2))
     axes = figure.subplots(1, 2)
@@ -111,7 +106,7 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     figure.suptitle(f"2-{'-'.join(map(str, config['picture_widths']))}-2 ReLU net on [-{config['bound']}, "
                     f"{config['bound']}]^2")
     figure.tight_layout()
-    lines = {"n_lines": config["n_lines"], "n_points": 1, "length": config["line_length"], "seed": config["seed"],
+    lines = {"n_lines": config["n_lines"], "n_points": 1, "length": config["line_length"], "seed": seed,
              "bound": config["bound"]}
     metrics = {"regions_init": before.n_regions, "regions_trained": after.n_regions,
                "train_accuracy": accuracy(trained, x, y),
@@ -125,11 +120,10 @@ def _scaling_figure(rows: list[dict[str, Any]], config: dict[str, Any]) -> Figur
     figure = Figure(figsize=(14, 4.2))
     axes = figure.subplots(1, 3)
     for depth in config["depths"]:
-        mine = [r for r in rows if r["depth"] == depth]
-        ns = [r["neurons"] for r in mine]
-        axes[0].plot(ns, [r["breakpoints_per_length"] for r in mine], "o-", label=f"{depth} layer(s)")
-        axes[1].plot(ns, [r["boundary_length_per_area"] for r in mine], "o-", label=f"{depth} layer(s)")
-        axes[2].loglog(ns, [r["mean_distance"] for r in mine], "o-", label=f"{depth} layer(s)")
+        ns, density = _by_depth(rows, "breakpoints_per_length", depth)
+        axes[0].plot(ns, density, "o-", label=f"{depth} layer(s)")
+        axes[1].plot(ns, _by_depth(rows, "boundary_length_per_area", depth)[1], "o-", label=f"{depth} layer(s)")
+        axes[2].loglog(ns, _by_depth(rows, "mean_distance", depth)[1], "o-", label=f"{depth} layer(s)")
     ns, distance = _by_n(rows, "mean_distance")
     axes[2].loglog(ns, [distance[0] * ns[0] / n for n in ns], "k--", label="~ 1/N")
     titles = ["boundaries per unit length (random lines)", "boundary length per unit area (2-D slice)",
@@ -143,54 +137,82 @@ def _scaling_figure(rows: list[dict[str, Any]], config: dict[str, Any]) -> Figur
     return figure
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fits over N (means over depths) and the depth spread at the largest N."""
-    ns, density = _by_n(rows, "breakpoints_per_length")
-    line = fit_line(ns, density)
-    _, distance = _by_n(rows, "mean_distance")
-    loglog = fit_line(np.log(ns), np.log(distance))
-    at_max = [r["breakpoints_per_length"] for r in rows if r["neurons"] == ns[-1]]
+SHAPES = ("linear", "quadratic", "exponential", "logarithmic")  # two-parameter rivals of "linear in N"
+
+
+def _summary(rows: list[dict[str, Any]], config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Metrics and the evidence behind the verdicts: laws over N (seeds resampled), the distance slope."""
+    confidence, seed = config["confidence"], derive_seed(config["seed"], "bootstrap")
+    ns, density = _replicates(rows, "breakpoints_per_length")
+    _, distance = _replicates(rows, "mean_distance")
+    evidence = {"density": growth_law(ns, density, laws=SHAPES, confidence=confidence, seed=seed),
+                "distance": slope_ci(np.log(ns), np.log(distance), confidence=confidence, seed=seed)}
+    line = fit_line(ns, density.mean(axis=1))
+    at_max = [np.mean([r["breakpoints_per_length"] for r in rows if r["neurons"] == ns[-1] and r["depth"] == d])
+              for d in config["depths"]]
     metrics = {
         "density_slope": line.slope, "density_intercept": line.intercept, "density_r2": line.r2,
+        "density_law": evidence["density"].best or "undecided",
+        "density_exponent": evidence["density"].exponent,
+        "density_exponent_ci_low": evidence["density"].exponent_ci[0],
+        "density_exponent_ci_high": evidence["density"].exponent_ci[1],
         "density_per_neuron": float(np.mean([r["breakpoints_per_length_per_neuron"] for r in rows])),
         "depth_spread": max(at_max) / min(at_max) if min(at_max) > 0 else float("inf"),
-        "distance_loglog_slope": loglog.slope, "distance_loglog_r2": loglog.r2,
+        "distance_loglog_slope": evidence["distance"].slope,
+        "distance_slope_ci_low": evidence["distance"].ci_low, "distance_slope_ci_high": evidence["distance"].ci_high,
         "distance_times_n": float(np.mean([r["mean_distance_times_n"] for r in rows])),
+        "n_values": len(ns), "n_seeds": config["n_seeds"],
     }
-    _, per_area = _by_n(rows, "boundary_length_per_area")
-    if not any(math.isnan(v) for v in per_area):
-        area_line = fit_line(ns, per_area)
-        metrics.update(boundary_slope=area_line.slope, boundary_r2=area_line.r2)
-    return metrics
+    if config["boundary_area"]:
+        _, per_area = _replicates(rows, "boundary_length_per_area")
+        evidence["boundary"] = growth_law(ns, per_area, laws=SHAPES, confidence=confidence, seed=seed)
+        metrics.update(boundary_slope=fit_line(ns, per_area.mean(axis=1)).slope,
+                       boundary_law=evidence["boundary"].best or "undecided",
+                       boundary_exponent=evidence["boundary"].exponent)
+    return metrics, evidence
 
 
-def _references(m: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
-    linear = m["density_r2"] >= config["min_r2"] and m["depth_spread"] <= config["max_depth_spread"]
+def _linear_verdict(fit: GrowthFit) -> str:
+    """Linear in N: linear beats the other shapes (decided) and the power-law exponent's interval contains 1."""
+    low, high = fit.exponent_ci
+    if (fit.decided and fit.best != "linear") or (fit.exponent_decided and not low <= 1 <= high):
+        return "differs"
+    return "reproduced" if fit.decided and fit.exponent_decided else "inconclusive"
+
+
+def _references(m: dict[str, Any], evidence: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
+    rule = (f"n = {m['n_values']} values of N x {m['n_seeds']} seeds (depths averaged per seed); reproduced when "
+            f"'linear' beats {', '.join(SHAPES[1:])} (AICc, in >= {config['confidence']:.0%} of seed resamples) and "
+            "the power-law exponent's interval contains 1; differs when another law wins or the interval excludes 1")
     refs = [
         Reference(
             "Regions met per unit length along a line grow linearly in N, not exponentially in depth (Thm 1)",
             SOURCE, "linear in N",
-            f"{m['density_slope']:.3f} boundaries per unit length per neuron (R^2 {m['density_r2']:.3f}); "
-            f"depths at the largest N within a factor {m['depth_spread']:.2f}",
-            verdict_holds(linear),
-            f"reproduced when R^2 >= {config['min_r2']} and the depth spread <= {config['max_depth_spread']} "
-            "(thresholds fixed before measuring); exact counts (count_regions_1d) on random segments",
+            f"{m['density_per_neuron']:.3f} boundaries per unit length per neuron; "
+            f"exponent {m['density_exponent']:.3f} "
+            f"[{m['density_exponent_ci_low']:.3f}, {m['density_exponent_ci_high']:.3f}]; depths at the largest N "
+            f"within a factor {m['depth_spread']:.2f}",
+            _linear_verdict(evidence["density"]),
+            f"{rule}. {evidence['density'].summary()}. Exact counts (count_regions_1d) on random segments",
         ),
         Reference(
             "Distance to the nearest region boundary scales as 1 / N (Thm 3)", SOURCE, "slope -1 in log-log",
-            f"log-log slope {m['distance_loglog_slope']:.2f}; mean distance x N = {m['distance_times_n']:.2f}",
-            verdict_holds(abs(m["distance_loglog_slope"] + 1) <= 0.3),
-            "exact Euclidean distance to the boundary of each random point's region (distance_to_boundary); "
-            "reproduced when the slope is within 0.3 of -1",
+            f"log-log slope {m['distance_loglog_slope']:.3f} [{m['distance_slope_ci_low']:.3f}, "
+            f"{m['distance_slope_ci_high']:.3f}]; mean distance x N = {m['distance_times_n']:.3f}",
+            evidence["distance"].verdict_for(-1.0, tolerance=config["slope_tolerance"]),
+            f"{evidence['distance'].summary()}; reproduced when the interval contains -1 and lies within "
+            f"-1 +- {config['slope_tolerance']}, differs when it excludes -1, else inconclusive; exact Euclidean "
+            "distance to each random point's region boundary (distance_to_boundary)",
         ),
     ]
-    if "boundary_slope" in m:
+    if "boundary" in evidence:
         refs.append(Reference(
             "Boundary volume per unit volume grows linearly in N (Thm 2)", SOURCE, "linear in N",
-            f"{m['boundary_slope']:.3f} per neuron (R^2 {m['boundary_r2']:.3f}), on a 2-D slice",
-            verdict_holds(m["boundary_r2"] >= config["min_r2"]),
-            "boundary length per unit area of an exact 2-D partition (the square for 2 inputs, the "
-            "(x_1, x_2) plane through 0 otherwise)",
+            f"{m['boundary_slope']:.3f} per neuron; exponent {evidence['boundary'].exponent:.3f} "
+            f"[{evidence['boundary'].exponent_ci[0]:.3f}, {evidence['boundary'].exponent_ci[1]:.3f}], on a 2-D slice",
+            _linear_verdict(evidence["boundary"]),
+            f"{rule}. {evidence['boundary'].summary()}. Boundary length per unit area of an exact 2-D partition (the "
+            "square for 2 inputs, the (x_1, x_2) plane through 0 otherwise)",
         ))
     else:
         refs.append(Reference("Boundary volume per unit volume grows linearly in N (Thm 2)", SOURCE,
@@ -200,16 +222,11 @@ def _references(m: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
 
 def run(config: dict[str, Any]) -> Result:
     """Measure region density, boundary length and distance for equal-N nets of several depths."""
-    if len(set(config["neurons"])) < 2 or not config["depths"]:
-        raise ValueError(
-            "The 'neurons' config key must list at least two distinct totals and 'depths' at least one depth. "
-            f"Got neurons={config['neurons']!r}, depths={config['depths']!r} instead."
-        )
     for n in config["neurons"]:
         for d in config["depths"]:
             equal_neuron_widths(n, d)  # validates before any work
     rows = _measure(config)
-    metrics = _summary(rows)
+    metrics, evidence = _summary(rows, config)
     figures = {"scaling": _scaling_figure(rows, config)}
     notes = [
         "Counted: activation-region boundaries crossed (consecutive distinct patterns), not maximal affine "
@@ -233,7 +250,7 @@ def run(config: dict[str, Any]) -> Result:
                      f"{metrics['picture_density_trained']:.1f} trained.")
     return Result(
         metrics=metrics,
-        references=_references(metrics, config),
+        references=_references(metrics, evidence, config),
         tables={"density": rows},
         figures=figures,
         data=(f"synthetic: random inputs in [-{config['bound']}, {config['bound']}]^{config['input_dim']}"
@@ -249,13 +266,23 @@ EXPERIMENT = Experiment(
           "neurons N (not exponentially in depth) and the distance to the nearest boundary scales as 1 / N.",
     source=SOURCE,
     defaults={
-        "input_dim": 2, "neurons": [48, 96, 192], "depths": [1, 2, 3, 4, 6], "n_seeds": 5, "n_lines": 20,
-        "n_points": 2000, "line_length": 2.0, "bound": 1.0, "bias_std": 0.1, "boundary_area": True,
-        "min_r2": 0.9, "max_depth_spread": 2.0,
+        "input_dim": 2, "neurons": [48, 96, 144, 192, 288, 384], "depths": [1, 2, 3, 4, 6], "n_seeds": 5,
+        "n_lines": 20, "n_points": 2000, "line_length": 2.0, "bound": 1.0, "bias_std": 0.1, "boundary_area": True,
+        "confidence": 0.95, "slope_tolerance": 0.2,
         "picture": True, "picture_widths": [32, 32, 32], "n_train": 400, "train_steps": 3000, "train_lr": 0.005,
     },
-    quick={"neurons": [24, 48, 96], "depths": [1, 2, 4], "n_seeds": 2, "n_lines": 6, "n_points": 300,
+    quick={"neurons": [12, 24, 48, 96], "depths": [1, 2, 4], "n_seeds": 5, "n_lines": 6, "n_points": 300,
            "picture_widths": [16, 16], "n_train": 200, "train_steps": 300, "train_lr": 0.01},
+    rules={
+        "input_dim": rules.integer(2), "neurons": rules.int_list(1, min_length=2, distinct=True),
+        "depths": rules.int_list(1), "n_seeds": rules.integer(1), "n_lines": rules.integer(1),
+        "n_points": rules.integer(1), "line_length": rules.number(0, exclusive_minimum=True),
+        "bound": rules.number(0, exclusive_minimum=True), "bias_std": rules.number(0),
+        "boundary_area": rules.boolean(), "confidence": rules.number(0.5, 0.999),
+        "slope_tolerance": rules.number(0, exclusive_minimum=True), "picture": rules.boolean(),
+        "picture_widths": rules.int_list(1), "n_train": rules.integer(2), "train_steps": rules.integer(0),
+        "train_lr": rules.number(0, exclusive_minimum=True),
+    },
     run=run,
     order=31,
 )

@@ -25,7 +25,8 @@ import torch
 
 from depthlab import experiments
 from depthlab.lab.config import parse_overrides
-from depthlab.lab.result import Result
+from depthlab.lab.format import format_value
+from depthlab.lab.result import Result, verdict_label
 from depthlab.lab.runs import metrics_document, write_run
 
 EXIT_USAGE = 2
@@ -57,20 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_table(result: Result, stream) -> None:
+def _print_table(result: Result, quick: bool, stream) -> None:
     rows = [("claim", "published", "measured", "verdict")]
     for r in result.references:
-        rows.append((r.claim, _short(r.published), _short(r.measured), r.verdict))
-    widths = [min(max(len(row[i]) for row in rows), cap) for i, cap in enumerate((60, 22, 22, 14))]
+        rows.append((r.claim, format_value(r.published), format_value(r.measured), verdict_label(r.verdict, quick)))
+    widths = [min(max(len(row[i]) for row in rows), cap) for i, cap in enumerate((60, 22, 22, 22))]
     for n, row in enumerate(rows):
         cells = [textwrap.shorten(c, w, placeholder="…").ljust(w) for c, w in zip(row, widths)]
         print("  ".join(cells), file=stream)
         if n == 0:
             print("  ".join("-" * w for w in widths), file=stream)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
@@ -96,9 +93,9 @@ def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dic
     folder = write_run(experiment.name, experiment.claim, experiment.source, config, result, args.out, seconds)
     if result.data:
         print(f"data: {result.data}", file=human)
-    _print_table(result, human)
+    _print_table(result, bool(config.get("quick")), human)
     print(f"run folder: {folder}  ({seconds:.1f} s)\n", file=human, flush=True)
-    document = metrics_document(experiment.name, config, result, seconds)
+    document = metrics_document(experiment.name, config, result, seconds, experiment.claim, experiment.source)
     document["run_dir"] = str(folder)
     return document
 

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from depthlab.lab.format import format_value
 from depthlab.lab.runs import list_runs
 
 _STYLE = """
@@ -16,7 +17,8 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 .reproduced { color: #176117; font-weight: 600; } .differs { color: #a11; font-weight: 600; }
-.not-comparable { color: #666; font-weight: 600; }
+.not-comparable { color: #666; font-weight: 600; } .inconclusive { color: #a66a00; font-weight: 600; }
+.quick { font-weight: 400; font-style: italic; }
 img { max-width: 100%; border: 1px solid #eee; margin: 4px 0; }
 section { border-top: 2px solid #ddd; padding-top: 0.5em; margin-top: 2em; }
 .meta { color: #666; font-size: 0.85em; }
@@ -24,8 +26,7 @@ section { border-top: 2px solid #ddd; padding-top: 0.5em; margin-top: 2em; }
 
 
 def _cell(value: object) -> str:
-    text = f"{value:.6g}" if isinstance(value, float) else str(value)
-    return html.escape(text)
+    return html.escape(format_value(value))
 
 
 def _run_section(folder: Path) -> str:
@@ -34,20 +35,19 @@ def _run_section(folder: Path) -> str:
     parts = [f"<section id='{name}-{folder.name}'><h2>{name} <span class='meta'>{folder.name}"
              f"{' (quick)' if document.get('quick') else ''}, seed {document.get('seed')}, "
              f"{document.get('seconds', 0):.1f} s</span></h2>"]
-    claim_line = next((line for line in (folder / "report.md").read_text().splitlines()
-                       if line.startswith("**Claim.**")), "") if (folder / "report.md").exists() else ""
-    if claim_line:
-        parts.append(f"<p>{html.escape(claim_line.replace('**', ''))}</p>")
+    if document.get("claim"):
+        parts.append(f"<p><b>Claim.</b> {html.escape(document['claim'])}</p>")
     if document.get("data"):
         parts.append(f"<p class='meta'>Data: {html.escape(document['data'])}</p>")
     parts.append("<table><tr><th>claim</th><th>source</th><th>published</th><th>measured</th>"
                  "<th>verdict</th><th>note</th></tr>")
     for ref in document.get("references", []):
         verdict = ref.get("verdict", "")
+        label = ref.get("label", verdict)
         parts.append(
             f"<tr><td>{_cell(ref.get('claim'))}</td><td>{_cell(ref.get('source'))}</td>"
             f"<td>{_cell(ref.get('published'))}</td><td>{_cell(ref.get('measured'))}</td>"
-            f"<td class='{verdict.replace(' ', '-')}'>{_cell(verdict)}</td><td>{_cell(ref.get('note', ''))}</td></tr>"
+            f"<td class='{verdict.replace(' ', '-')}'>{_cell(label)}</td><td>{_cell(ref.get('note', ''))}</td></tr>"
         )
     parts.append("</table><details><summary>metrics</summary><table>")
     parts += [f"<tr><td><code>{_cell(k)}</code></td><td>{_cell(v)}</td></tr>"

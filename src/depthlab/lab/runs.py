@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthlab.lab.result import Result
+from depthlab.lab.format import format_value
+from depthlab.lab.result import Result, verdict_label
 
 
 def to_jsonable(value: Any) -> Any:
@@ -40,38 +41,45 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def metrics_document(name: str, config: dict[str, Any], result: Result, seconds: float) -> dict[str, Any]:
-    """The content of metrics.json (also what ``depthlab run --json`` prints)."""
+def metrics_document(
+    name: str, config: dict[str, Any], result: Result, seconds: float, claim: str = "", source: str = ""
+) -> dict[str, Any]:
+    """The content of metrics.json (also what ``depthlab run --json`` prints).
+
+    Each reference carries its `verdict` (one of VERDICTS) and its `label` as shown to people
+    ("inconclusive (quick)" for --quick runs).
+    """
+    quick = bool(config.get("quick", False))
+    references = [{**vars(r), "label": verdict_label(r.verdict, quick)} for r in result.references]
     return to_jsonable(
         {
             "experiment": name,
+            "claim": claim,
+            "source": source,
             "quick": config.get("quick", False),
             "seed": config.get("seed"),
             "data": result.data,
             "seconds": round(seconds, 3),
             "metrics": result.metrics,
-            "references": [vars(r) for r in result.references],
+            "references": references,
         }
     )
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def report_markdown(name: str, claim: str, source: str, config: dict, result: Result) -> str:
     """report.md: the claim, the data used, published vs measured, metrics, figures, notes."""
-    lines = [f"# {name}", "", f"**Claim.** {claim}", "", f"**Source.** {source}", ""]
+    quick = bool(config.get("quick", False))
+    lines = [f"# {name}" + (" (quick size)" if quick else ""), "", f"**Claim.** {claim}", "",
+             f"**Source.** {source}", ""]
     if result.data:
         lines += [f"**Data.** {result.data}", ""]
     lines += ["| claim | source | published | measured | verdict | note |", "|---|---|---|---|---|---|"]
     for r in result.references:
-        cells = [r.claim, r.source, _format(r.published), _format(r.measured), r.verdict, r.note]
+        cells = [r.claim, r.source, format_value(r.published), format_value(r.measured),
+                 verdict_label(r.verdict, quick), r.note]
         lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
     lines += ["", "## Metrics", "", "| key | value |", "|---|---|"]
-    lines += [f"| `{k}` | {_format(v)} |" for k, v in result.metrics.items()]
+    lines += [f"| `{k}` | {format_value(v)} |" for k, v in result.metrics.items()]
     if result.figures:
         lines += ["", "## Figures", ""] + [f"![{n}]({n}.png)" for n in result.figures]
     if result.tables:
@@ -87,7 +95,7 @@ def _write_table(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows({k: _format(to_jsonable(v)) for k, v in row.items()} for row in rows)
+        writer.writerows({k: format_value(to_jsonable(v)) for k, v in row.items()} for row in rows)
 
 
 def _unique_folder(parent: Path) -> Path:
@@ -109,7 +117,7 @@ def write_run(
     staging.mkdir()
     try:
         (staging / "config.json").write_text(json.dumps(to_jsonable(config), indent=2))
-        document = metrics_document(name, config, result, seconds)
+        document = metrics_document(name, config, result, seconds, claim, source)
         (staging / "metrics.json").write_text(json.dumps(document, indent=2))
         for table, rows in result.tables.items():
             _write_table(staging / f"{table}.csv", rows)

@@ -9,6 +9,7 @@ from depthlab.regions.sampling import (
     estimate_regions_1d_sampled,
     estimate_regions_2d_sampled,
 )
+from depthlab.regions.slices import square_slice
 
 __all__ = [
     "Partition2D",
@@ -23,6 +24,7 @@ __all__ = [
     "montufar",
     "partition_2d",
     "serra",
+    "square_slice",
     "udl_max_regions",
     "zaslavsky",
 ]

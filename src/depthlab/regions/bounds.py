@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 
+from depthlab.architectures import mlp_params  # noqa: F401  (re-exported: one home for parameter counts)
 from depthlab.checks import check_int
 
 
@@ -90,15 +91,3 @@ def serra(input_dim: int, widths: Sequence[int]) -> int:
                 nxt[key] = nxt.get(key, 0) + count * math.comb(n, j)
         ways = nxt
     return sum(ways.values())
-
-
-def mlp_params(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> int:
-    """Weights and biases of a fully connected net input_dim -> widths -> output_dim.
-
-    Examples
-    --------
-    >>> mlp_params(1, [6]), mlp_params(1, [10] * 5), mlp_params(10, [50] * 5)
-    (19, 471, 10801)
-    """
-    sizes = [check_int(input_dim, "input_dim", 1)] + _widths(widths) + [check_int(output_dim, "output_dim", 1)]
-    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))

@@ -24,27 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from depthlab.architectures import equal_neuron_widths  # noqa: F401  (re-exported)
 from depthlab.checks import as_network, check_int
 from depthlab.network import Network
 from depthlab.regions.count_1d import count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
 from depthlab.regions.partition_2d import Partition2D
-
-
-def equal_neuron_widths(n_neurons: int, depth: int) -> list[int]:
-    """Hidden widths of `depth` equal layers holding `n_neurons` neurons in all.
-
-    Examples
-    --------
-    >>> equal_neuron_widths(48, 3)
-    [16, 16, 16]
-    """
-    n_neurons, depth = check_int(n_neurons, "n_neurons", 1), check_int(depth, "depth", 1)
-    if n_neurons % depth:
-        raise ValueError(
-            f"The 'n_neurons' parameter must be a multiple of depth = {depth}. Got {n_neurons} instead."
-        )
-    return [n_neurons // depth] * depth
 
 
 def _check_bound(bound: float) -> float:

@@ -51,6 +51,16 @@ def test_deep_nets_count_equals_brute_force(seed, activation):
     assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
 
 
+def test_deep_wide_net_keeps_every_kink_bisection_finds():
+    # a rounding bound compounded over 20 layers (|Omega|^K) swallowed 7 of these 362 regions
+    net = Network.random([4] + [40] * 20 + [1], init="he_normal", seed=1)
+    a, b = 10 * torch.randn(2, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    exact = count_regions_1d(net, a, b)
+    changes = bisect_pattern_changes_1d(net, a, b, n_samples=20_001)
+    assert exact.n_regions == changes.numel() + 1 == 362
+    assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
+
+
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(small_nets())
 def test_patterns_and_outputs_match_the_network(case):

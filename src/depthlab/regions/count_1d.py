@@ -2,12 +2,14 @@
 
 Along the segment every hidden representation is piecewise affine in t. We keep the sorted
 breakpoints t_0 = 0 < t_1 < ... < t_P = 1 and, per piece p, the affine map of the current layer's
-input, h(t) = O[p] + S[p] t (shapes (P, D_k)), with a running float64 error bound on both. One layer
-at a time:
+input, h(t) = O[p] + S[p] t (shapes (P, D_k)). One layer at a time:
 
-1. the pre-activations' maps: Sz = S Omega^T, Oz = O Omega^T + beta, shape (P, D_{k+1}), and their
-   error bounds (Higham's gamma_n = n u / (1 - n u) for a length-n dot product, u = 2^-53, plus the
-   bounds carried in from the layers before);
+1. the pre-activations' maps: Sz = S Omega^T, Oz = O Omega^T + beta, shape (P, D_{k+1}), and the
+   rounding bounds of computing them from S and O (Higham's gamma_n = n u / (1 - n u) for a length-n
+   dot product, u = 2^-53). The bounds are local on purpose: every decision reads the same computed
+   maps, so errors carried in from earlier layers do not change which events coincide, while a bound
+   compounded over layers grows like |Omega|^K and merged real kinks (900 instead of 1,213 regions on
+   a 10-100x20-1 He net, where bisection finds 1,213);
 2. every unit whose pre-activation certainly changes sides of a kink c of the activation strictly inside
    a piece contributes the crossing t* = (c - Oz) / Sz: certainly means beyond the rounding bound of the
    computed pre-activation at both ends of the piece, that bound including the uncertainty of the end
@@ -152,13 +154,14 @@ def count_regions_1d(
     rule = activation(net.activation)
     t, dt = torch.tensor([0.0, 1.0], dtype=torch.float64), torch.zeros(2, dtype=torch.float64)  # (P+1,) each
     slope, offset = (b - a)[None, :], a[None, :]  # (1, D_i) each: h(t) = offset + slope * t, the segment itself
-    err_s, err_o = torch.zeros_like(slope), torch.zeros_like(offset)  # (P, D_k) rounding bounds of the maps
     pieces = []
     for omega, beta in zip(net.weights[:-1], net.biases[:-1]):
         w_abs, fan_in = omega.abs(), omega.shape[1]
         zs, zo = slope @ omega.T, offset @ omega.T + beta  # (P, D) each
-        ezs = err_s @ w_abs.T + gamma(fan_in) * (slope.abs() @ w_abs.T)  # (P, D)
-        ezo = err_o @ w_abs.T + gamma(fan_in + 1) * (offset.abs() @ w_abs.T + beta.abs())  # (P, D)
+        # rounding bounds of these coefficients as computed from this layer's input maps (local: errors carried
+        # in from earlier layers cancel out of every decision, which all read the same computed maps)
+        ezs = gamma(fan_in) * (slope.abs() @ w_abs.T)  # (P, D)
+        ezo = gamma(fan_in + 1) * (offset.abs() @ w_abs.T + beta.abs())  # (P, D)
         t, dt, parent = _split(t, dt, (zs, zo, ezs, ezo), rule.kinks, merge_tol)
         zs, zo, ezs, ezo = zs[parent], zo[parent], ezs[parent], ezo[parent]  # (P', D) each
         mid = 0.5 * (t[1:] + t[:-1])[:, None]  # (P', 1)
@@ -170,8 +173,6 @@ def count_regions_1d(
         pieces = [p[parent] for p in pieces] + [piece]
         gain, intercept = rule.piece_affine(piece, net.negative_slope)  # (P', D) each
         slope, offset = zs * gain, zo * gain + intercept  # (P', D) each
-        err_s = ezs * gain.abs() + UNIT_ROUNDOFF * slope.abs()
-        err_o = ezo * gain.abs() + UNIT_ROUNDOFF * offset.abs()
     n_pieces = t.shape[0] - 1
     all_pieces = torch.cat(pieces, dim=1) if pieces else torch.zeros(n_pieces, 0, dtype=torch.int8)
     patterns = rule.flags(all_pieces)  # (P, n_flags)

@@ -39,6 +39,7 @@ from depthlab import Network
 from depthlab.regions import partition_2d
 
 SIZE = 3.0
+CHECKED = 12  # disputed regions checked in exact arithmetic per net (about a second each on the 256-wide net)
 DOMAIN = SIZE * np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
 
 try:
@@ -57,10 +58,17 @@ def regioncam_partition(net: Network):
     return cam
 
 
-def regioncam_patterns(cam) -> np.ndarray:
-    """regioncam's own activation pattern of each face (F, N): a unit is on where its ReLU output map is nonzero."""
+def regioncam_patterns(cam, part) -> tuple[np.ndarray, dict[bytes, np.ndarray]]:
+    """regioncam's own activation pattern of each face (F, N) (a unit is on where its ReLU output map is
+    nonzero), and the vertex mean (float64) of one face for each pattern depthlab's partition lacks."""
     relu_layers = range(2, cam.num_layers - 1, 2)  # 0 input, then linear and relu alternately, linear output last
-    return np.concatenate([(cam.face_activations(layer) != 0).any(axis=1) for layer in relu_layers], axis=1)
+    rows = np.concatenate([(cam.face_activations(layer) != 0).any(axis=1) for layer in relu_layers], axis=1)
+    ours = {row.tobytes() for row in part.patterns.numpy()}
+    points = cam.vertex_inputs.astype(np.float64)  # (V, 2)
+    extra = {}
+    for f in np.flatnonzero([row.tobytes() not in ours for row in rows]):
+        extra.setdefault(rows[f].tobytes(), points[cam.faces[int(f)].vertex_ids].mean(axis=0))
+    return rows, extra
 
 
 def exact_check(net: Network, point: np.ndarray, pattern: np.ndarray) -> tuple[bool, float]:
@@ -70,7 +78,7 @@ def exact_check(net: Network, point: np.ndarray, pattern: np.ndarray) -> tuple[b
     return bool((exact == pattern).all()), float(min(abs(v) for v in z))
 
 
-def explain_dispute(net: Network, part, theirs_rows: np.ndarray) -> None:
+def explain_dispute(net: Network, part, theirs_rows: np.ndarray, theirs_extra: dict[bytes, np.ndarray]) -> None:
     """Print the regions one side has and the other lacks, with exact evidence for depthlab's."""
     ours = {row.tobytes(): i for i, row in enumerate(part.patterns.numpy())}
     theirs = {row.tobytes() for row in theirs_rows}
@@ -79,13 +87,24 @@ def explain_dispute(net: Network, part, theirs_rows: np.ndarray) -> None:
           f"({theirs_rows.shape[0] - len(theirs)} faces repeat another face's pattern); "
           f"patterns only regioncam has: {len(theirs - ours.keys())}; only depthlab has: {len(only_ours)}")
     points, areas = part.interior_points(), part.areas
-    for i in only_ours:
+    checked = sorted(only_ours, key=lambda i: areas[i])[:CHECKED]
+    if len(checked) < len(only_ours):
+        print(f"    exact check of the {len(checked)} smallest of the {len(only_ours)} regions only regioncam lacks:")
+    for i in checked:
         realized, margin = exact_check(net, points[i], part.patterns[i].numpy())
         polygon = part.polygons[i]
         longest = np.linalg.norm(np.roll(polygon, -1, axis=0) - polygon, axis=1).max()
         print(f"    depthlab region {i}: area {areas[i]:.2g}, width {2 * areas[i] / longest:.2g}; its pattern is "
               f"{'realized' if realized else 'NOT realized'} at its interior point in exact arithmetic "
               f"(smallest |z| there {margin:.2g})")
+    for key, point in list(theirs_extra.items())[:CHECKED]:
+        claimed = np.frombuffer(key, dtype=bool)
+        z = [v for layer in exact_preactivations(net, point) for v in layer]
+        exact = np.array([v > 0 for v in z])
+        print(f"    regioncam face at {np.array2string(point, precision=6)}: pattern depthlab lacks; exact arithmetic "
+              f"at that point gives {'the same pattern' if (exact == claimed).all() else 'another pattern'} "
+              f"({int((exact != claimed).sum())} of {claimed.size} units differ), "
+              f"{'one' if exact.tobytes() in ours else 'none'} of depthlab's regions")
 
 
 def peak_memory(tool: str, hidden: tuple[int, ...]) -> None:
@@ -134,11 +153,11 @@ def main() -> None:
         row += f"{cam.num_faces:9,d} {seconds:10.3f} {peer_seconds:11.3f} {peer_seconds / seconds:6.2f}"
         print(row, flush=True)
         if cam.num_faces != part.n_regions:
-            disputes.append((hidden, net, part, regioncam_patterns(cam)))
+            disputes.append((hidden, net, part, *regioncam_patterns(cam, part)))
         del cam  # regioncam keeps every layer's vertex activations: gigabytes on the 256-wide net
-    for hidden, net, part, theirs in disputes:
+    for hidden, net, part, theirs, extra in disputes:
         print(f"{net_label(hidden)}: depthlab {part.n_regions:,} vs regioncam {theirs.shape[0]:,} regions")
-        explain_dispute(net, part, theirs)
+        explain_dispute(net, part, theirs, extra)
     del disputes
     if not args.quick and not args.no_memory:
         largest = max(nets, key=lambda h: (max(h), len(h)))

@@ -2,9 +2,11 @@
 
     python benchmarks/bench_regions_1d.py [--quick] [--threads 1]
 
-Nets: the 5 x 10 folding net (`folding_net(5, 10)`, 11^5 = 161,051 regions on [0, 1]); a degenerate
-folding net, 16 composed tent maps (2^16 = 65,536 regions; every tent's unit relu(u) meets u = 0
-exactly at each fold of the tents before, touching zero without crossing); random 10-100x20-1 He nets
+Nets: the 5 x 10 folding net (`folding_net(5, 10)`, 11^5 = 161,051 regions on [0, 1]); two degenerate
+folding nets whose units touch zero without crossing: 10 composed 1-3-1 zigzags (`zigzag_net(3)`,
+3^10 = 59,049 regions; each zigzag's unit relu(u) meets u = 0 exactly at every fold of the ones before)
+and 16 composed tents (`zigzag_net(2)`, 2^16 = 65,536; the same, but every breakpoint is dyadic, so
+float32 holds them exactly); random 10-100x20-1 He nets
 along a segment of length 100 (at distance 1 from 0 with zero biases; through 0 with N(0, 0.1^2) biases).
 For each: the exact count (count_regions_1d, float64) and its time; regioncam's count (float32, the
 segment via `Regioncam1D.through_points(..., size=2.0)`), its time (best of 2 for both), the ratio
@@ -55,20 +57,22 @@ def regioncam_count(net: Network, a: torch.Tensor, b: torch.Tensor) -> int:
     return cam.num_edges
 
 
-def tents(n: int) -> Network:
-    """n composed tent maps (zigzag_net(2)): 2^n regions on [0, 1]."""
-    net = zigzag_net(2)
+def composed_zigzags(folds: int, n: int) -> Network:
+    """n composed zigzag_net(folds) (folds = 2: tent maps): folds^n regions on [0, 1]."""
+    net = zigzag_net(folds)
     for _ in range(n - 1):
-        net = compose(net, zigzag_net(2))
+        net = compose(net, zigzag_net(folds))
     return net
 
 
 def cases(quick: bool):
     """(label, net, a, b, known count or None)."""
-    K, tent_count = (3, 10) if quick else (5, 16)
+    K, n_zigzags, n_tents = (3, 6, 10) if quick else (5, 10, 16)
     zero, one = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
     yield f"folding 1-10x{K}-1, [0, 1]", folding_net(K, 10), zero, one, 11**K
-    yield f"{tent_count} composed tents (touching 0), [0, 1]", tents(tent_count), zero, one, 2**tent_count
+    zigzags = composed_zigzags(3, n_zigzags)
+    yield f"{n_zigzags} composed 1-3-1 zigzags (touch 0), [0, 1]", zigzags, zero, one, 3**n_zigzags
+    yield f"{n_tents} composed tents (touch 0, dyadic), [0, 1]", composed_zigzags(2, n_tents), zero, one, 2**n_tents
     depth, width, d_in = (8, 50, 10) if quick else (20, 100, 10)
     g = torch.Generator().manual_seed(0)
     direction = torch.randn(d_in, generator=g, dtype=torch.float64)
@@ -109,8 +113,12 @@ def main() -> None:
                              f"{exact:,} ({truth})")
         found, n, t = equal_time_sampling(net, a, b, seconds)
         print(f"{label:58s} {exact:8,d} {seconds:7.3f} {peer} {n:9,d} {found:8,d} {exact - found:7,d}", flush=True)
+        if found > exact:
+            notes.append(f"{label}: sampling counted {found - exact} more than exact: grid points exactly on a kink "
+                         "that a unit touches (x = 0, and dyadic folds of the tents) read it at 0, a pattern no open "
+                         "interval has")
     for note in notes:
-        print("differs: " + note)
+        print("note: " + note)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 The domain is a convex polygon (2-input nets) or a rectangle in a plane x = origin + s u + r v through
 a higher-dimensional input. Regions are convex polygons, kept as one flat vertex array with offsets
 (CSR: region i owns vertices[starts[i]:starts[i+1]], counter-clockwise). Layer by layer, every region
-carries the affine map of the layer's input in domain coordinates, h = A[r] p + c[r]; unit by unit
-(and kink by kink for hardtanh), the pre-activation's sign is evaluated at all vertices of all regions
-at once, and every polygon with vertices strictly on both sides is clipped into two (a vectorized
-Sutherland-Hodgman step). Vertices within float64 noise of a unit's kink count as on it, so units
-touching a region without crossing it add nothing. At the end of a layer, each region's pattern is
-read at its vertex mean (an interior point) and gives the next layer's maps.
+carries the affine map of the layer's pre-activations in domain coordinates, z = o[r] + p @ G[r], and a
+float64 noise floor per unit (64 eps times the magnitudes that formed z). A compiled loop over regions
+(`_kernels.split_layer`, numba) takes each region's lines (kink, unit) whose z - kink is beyond the floor
+on both sides at its vertices, in kink-major then unit order, and clips every piece of the region each
+line strictly crosses (Sutherland-Hodgman); vertices within the floor count as on the line, so units
+touching a region without crossing it add nothing. Each final region's pieces are read at its vertex
+mean (an interior point) through the activation table (`depthlab.activations`), which gives the next
+layer's input map h = c + p @ A; the next maps G' = A W^T, o' = c W^T + b and their floor are three
+BLAS products over all regions at once.
 """
 
 from __future__ import annotations

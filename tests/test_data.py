@@ -435,3 +435,13 @@ def test_first_n(digits):
 def test_describe_is_one_line(digits):
     text = digits.describe()
     assert "\n" not in text and "400 training" in text and "200 held-out" in text and "64 features" in text
+
+
+def test_mnist1d_takes_any_derived_seed():
+    from depthlab.seeds import derive_seed
+
+    seed = derive_seed(0, "data")
+    assert seed >= 2**32
+    a, b = load_dataset("mnist1d", n_train=20, n_test=10, seed=seed), load_dataset("mnist1d", n_train=20, n_test=10,
+                                                                                  seed=seed % 2**32)
+    assert torch.equal(a.x, b.x)

@@ -39,9 +39,8 @@ def test_metrics_keys_and_ranges(tiny):
 
 def test_missing_default_dataset_is_skipped_with_a_warning(capsys):
     experiment = get("bottleneck")
-    defaults = experiment.config()["datasets"]
-    config = experiment.config(quick=True, datasets=defaults, widths=[4], steps=5, hidden=8, n_dim=300,
-                               n_train=300, n_test=50, n_seeds=1)
+    config = experiment.config(widths=[4], steps=5, hidden=8, n_dim=300, n_train=300, n_test=50, n_seeds=1,
+                               batch_size=64)  # full size: its default data sets include MNIST
     result = experiment.run(config)
     assert not any(key.startswith("mnist_") or key.startswith("fashion") for key in result.metrics)
     assert any(note.startswith("mnist skipped") and "DEPTHLAB_DATA" in note for note in result.notes)

@@ -70,6 +70,18 @@ def test_step_size_scan_finds_the_largest_step_that_does_not_raise_the_loss():
     net = Network.random([1, 8, 1], seed=0)
     scan = step_size_scan(net, x, 2 * x, steps=5, lrs=[1e-2, 1e4, 1.0])
     assert scan.loss_after_largest > scan.loss_before or not math.isfinite(scan.loss_after_largest)  # lr 1e4 diverges
-    assert scan.largest_safe_lr in (1.0, 1e-2) and scan.loss_after_safe <= scan.loss_before
+    alone = fit(net, x, 2 * x, loss="mse", optimizer="gd", lr=1.0, steps=5, dtype=torch.float64)
+    expected = 1.0 if math.isfinite(alone.final_loss) and alone.final_loss <= alone.losses[0] else 1e-2
+    assert scan.largest_safe_lr == expected and scan.loss_after_safe <= scan.loss_before
     with pytest.raises(ValueError, match="'lrs' parameter"):
         step_size_scan(net, x, 2 * x, steps=1, lrs=[])
+
+
+def test_divergence_is_reported_and_returns_a_finite_network():
+    x = torch.linspace(0, 1, 32, dtype=torch.float64)[:, None]
+    net = Network.random([1, 8, 1], seed=0)
+    out = fit(net, x, 1e3 * x, loss="mse", optimizer="gd", lr=1e6, steps=50, dtype=torch.float64)
+    assert out.diverged and out.stopped_early and math.isnan(out.final_loss)
+    assert out.net is net and out.steps_run < 50
+    fine = fit(net, x, 2 * x, loss="mse", optimizer="gd", lr=1e-3, steps=5, dtype=torch.float64)
+    assert not fine.diverged and math.isfinite(fine.final_loss)

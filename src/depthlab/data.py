@@ -322,7 +322,8 @@ def _idx_dataset(name: str, data_dir: str | Path | None, n_train: int | None, n_
 def make_mnist1d(n_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Generate MNIST-1D examples with `mnist1d.data.make_dataset` (no download).
 
-    The generator seeds numpy's and Python's global random state; both are restored afterwards.
+    The generator seeds numpy's and Python's global random state (both restored afterwards); numpy's legacy
+    seeding takes 32 bits, so a larger seed (e.g. from `derive_seed`) is reduced modulo 2**32.
 
     Returns
     -------
@@ -333,7 +334,7 @@ def make_mnist1d(n_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     args = get_dataset_args()
     per_class = -(-n_samples // 10)
     args.num_samples = per_class * 10
-    args.seed = int(seed)
+    args.seed = int(seed) % 2**32
     args.train_split = 1.0
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
@@ -440,6 +441,32 @@ def two_moons(n: int, noise: float = 0.1, seed: int = 0, bound: float = 1.0) -> 
     x = x - x.mean(axis=0)
     x = 0.9 * bound * x / np.abs(x).max()
     return torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.int64)
+
+
+def has_split(name: str, split: str, data_dir: str | Path | None = None) -> bool:
+    """True when both IDX files of `split` ("train" or "test") of an MNIST-style data set are on disk (never
+    downloads)."""
+    if split not in IDX_FILES:
+        raise ValueError(f"The 'split' parameter must be 'train' or 'test'. Got {split!r} instead.")
+    return all(_locate(name, filename, data_dir) is not None for filename, _ in IDX_FILES[split].values())
+
+
+def load_for_memorization(
+    name: str, data_dir: str | Path | None, n_train: int, n_test: int, holdout_fraction: float, seed: int = 0
+) -> tuple[Dataset, bool]:
+    """Data for "memorize N images, then test on held-out ones", when only MNIST's t10k may be on disk.
+
+    Returns (ds, pooled). pooled=False: build on ds.x (n_train examples), hold out ds.x_test. pooled=True
+    (an MNIST-style set whose training files are absent): the n_train images of the build are ds.x then
+    ds.x_test (the first n_train t10k images), and held-out accuracy needs a second build on ds.x
+    (1 - holdout_fraction of them) tested on ds.x_test.
+    """
+    if not 0 < holdout_fraction < 1:
+        raise ValueError(f"The 'holdout_fraction' parameter must be in (0, 1). Got {holdout_fraction!r} instead.")
+    if name in ("mnist", "fashion-mnist") and not has_split(name, "train", data_dir):
+        n_build = int(round(n_train * (1 - holdout_fraction)))
+        return load_dataset(name, data_dir=data_dir, n_train=n_build, n_test=n_train - n_build), True
+    return load_dataset(name, data_dir=data_dir, n_train=n_train, n_test=n_test, seed=seed), False
 
 
 # ------------------------------------------------------------------------------------------ transforms

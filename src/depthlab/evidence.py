@@ -555,3 +555,60 @@ def growth_law(
         exponent, exponent_ci, exponent_decided = loglog.slope, (loglog.ci_low, loglog.ci_high), loglog.decided
     return GrowthFit(leader if decided else None, bool(decided), scores, params, win_fraction, margin, exponent,
                      exponent_ci, exponent_decided, int(np.unique(x).size), int(y.shape[1]), confidence, tuple(laws))
+
+
+# ---------------------------------------------------------------------------------------------- intervals
+def proportion_ci(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (e.g. held-out accuracy = correct / n), from scipy.
+
+    Examples
+    --------
+    >>> low, high = proportion_ci(369, 1000)
+    >>> round(low, 3), round(high, 3)
+    (0.34, 0.399)
+    """
+    confidence = _check_confidence(confidence)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"proportion_ci needs 0 <= successes <= n and n >= 1. Got successes={successes!r}, n={n!r}.")
+    interval = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def mean_ci(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of independent values (e.g. per-example squared errors).
+
+    Examples
+    --------
+    >>> low, high = mean_ci(np.random.default_rng(0).normal(10.0, 1.0, 400))
+    >>> low < 10.0 < high and high - low < 0.3
+    True
+    """
+    confidence = _check_confidence(confidence)
+    values = _sample(values, "values")
+    if values.size < 2:
+        raise ValueError(f"The 'values' parameter must hold at least 2 values. Got {values.size}.")
+    if np.ptp(values) == 0:
+        return float(values[0]), float(values[0])
+    result = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=2000, method="percentile",
+                             vectorized=True, random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def interval_verdict(low: float, high: float, lower: float, upper: float) -> str:
+    """Is a measured interval [low, high] inside the claimed range [lower, upper]?
+
+    "reproduced" when it lies inside, "differs" when it lies entirely outside, "inconclusive" when it straddles
+    an edge (the measurement cannot tell).
+
+    Examples
+    --------
+    >>> [interval_verdict(lo, hi, 0.0, 0.45) for lo, hi in ((0.36, 0.40), (0.6, 0.7), (0.4, 0.5))]
+    ['reproduced', 'differs', 'inconclusive']
+    """
+    if any(map(math.isnan, (low, high, lower, upper))):
+        return "inconclusive"
+    if lower <= low and high <= upper:
+        return "reproduced"
+    if high < lower or low > upper:
+        return "differs"
+    return "inconclusive"

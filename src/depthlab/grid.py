@@ -14,6 +14,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from depthlab.checks import check_int
 from depthlab.lab.progress import progress
 from depthlab.seeds import derive_seed
 
@@ -84,3 +87,16 @@ def smallest_reaching(
     """
     good = [r[size_key] for r in rows if all(r[k] == v for k, v in where.items()) and r[value_key] <= target]
     return min(good) if good else None
+
+
+def log_grid(n_max: int, n_points: int) -> list[int]:
+    """Distinct ints from 1 to n_max, about log-spaced, at most `n_points` of them, always ending at n_max.
+
+    Examples
+    --------
+    >>> log_grid(1000, 5), log_grid(1, 5)
+    ([1, 6, 32, 178, 1000], [1])
+    """
+    n_max, n_points = check_int(n_max, "n_max", 1), check_int(n_points, "n_points", 1)
+    grid = np.unique(np.round(np.geomspace(1, n_max, max(2, n_points))).astype(int))
+    return sorted({int(g) for g in grid} | {n_max})

@@ -21,13 +21,18 @@ OPTIMIZERS: tuple[str, ...] = ("gd", "sgd", "adam")
 
 @dataclass
 class FitResult:
-    """What `fit` returns: the trained network and the loss after each step (on the batch used)."""
+    """What `fit` returns: the trained network and the loss after each step (on the batch used).
+
+    diverged : the loss became NaN or infinite; training stopped there, `final_loss` is NaN and `net` is the
+        starting network (a Network never holds non-finite parameters).
+    """
 
     net: Network
     losses: list[float] = field(default_factory=list)
     steps_run: int = 0
     final_loss: float = float("nan")
     stopped_early: bool = False
+    diverged: bool = False
 
 
 def _check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
@@ -144,6 +149,10 @@ def fit(
                 result.stopped_early = True
                 break
         batch_loss = criterion(output, yb)
+        if not math.isfinite(float(batch_loss.detach())):
+            result.losses.append(float(batch_loss.detach()))
+            result.stopped_early = result.diverged = True
+            break
         batch_loss.backward()
         opt.step()
         result.losses.append(float(batch_loss.detach()))
@@ -153,6 +162,10 @@ def fit(
             break
     with torch.no_grad():
         result.final_loss = float(criterion(model(x), y))
+        finite = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    if result.diverged or not finite or not math.isfinite(result.final_loss):
+        result.diverged, result.final_loss = True, float("nan")
+        return result  # result.net is still the starting network
     result.net = Network.from_torch(model).to(net.dtype)
     return result
 

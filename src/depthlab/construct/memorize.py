@@ -66,6 +66,15 @@ class Encoding:
         """The code of inputs x (B, D) -> (B,), ReLU applied."""
         return torch.relu(as_tensor(x, "x", self.w.dtype) @ self.w + self.b)
 
+    def as_network(self) -> Network:
+        """The coding neuron's affine map x -> w . x + b as a network with no hidden layer: (B, D) -> (B, 1).
+
+        Compose it with a network on the codes (`compose(enc.as_network(), net)`); on the training inputs
+        the codes are >= 1, so the ReLU of the coding neuron changes nothing there.
+        """
+        bias = torch.tensor([float(self.b)], dtype=torch.float64)  # (1,)
+        return Network((self.w.reshape(1, -1).to(torch.float64),), (bias,))
+
 
 @dataclass(frozen=True)
 class Memorization:
@@ -313,6 +322,27 @@ def _targets(Y: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor | N
     return torch.nn.functional.one_hot(labels, n_classes).to(torch.float64), labels, kind
 
 
+def scalar_class_accuracy(out: torch.Tensor, labels: torch.Tensor, n_classes: int) -> float:
+    """Accuracy of a one-output network read as the nearest class index (rounded, clipped to [0, n_classes)).
+
+    out : (N, 1) or (N,) outputs; labels : (N,) class indices. NaN for N = 0.
+
+    Examples
+    --------
+    >>> scalar_class_accuracy(torch.tensor([[0.2], [1.6], [7.0]]), torch.tensor([0, 2, 2]), 3)
+    1.0
+    """
+    out = torch.as_tensor(out).reshape(-1)  # (N,)
+    labels = torch.as_tensor(labels).reshape(-1)
+    if out.shape[0] != labels.shape[0]:
+        raise ValueError(f"The 'out' and 'labels' parameters must have one row each per example. Got "
+                         f"{out.shape[0]} and {labels.shape[0]}.")
+    if out.shape[0] == 0:
+        return float("nan")
+    guess = out.round().clamp(0, n_classes - 1).long()  # (N,)
+    return float((guess == labels.long()).double().mean())
+
+
 def _code_layer(enc: Encoding, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """First layer (width, D), (width,): unit 0 computes the code w . x + b, the others are zero."""
     omega0 = torch.zeros(width, enc.w.shape[0], dtype=torch.float64)
@@ -405,7 +435,7 @@ def memorize(
     if labels is None:
         acc = math.nan
     elif kind == "scalar":
-        acc = float((fit[:, 0].round() == t[:, 0]).double().mean())
+        acc = scalar_class_accuracy(fit, labels, int(labels.max()) + 1)
     else:
         acc = float((fit.argmax(dim=1) == labels).double().mean())
     return Memorization(

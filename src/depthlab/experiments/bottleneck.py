@@ -107,7 +107,7 @@ def _load(name: str, config: dict[str, Any], notes: list[str]) -> Dataset | None
     try:
         return load_dataset(name, config["data_dir"], config["n_train"], config["n_test"], seed=config["seed"])
     except DataNotFoundError as error:
-        if config["datasets"] not in (DEFAULTS["datasets"], QUICK["datasets"]):
+        if config["datasets"] != (QUICK if config["quick"] else DEFAULTS)["datasets"]:
             raise  # asked for explicitly: the error names the three ways to provide the files
         warn(f"bottleneck: {name} skipped: its files are not available (see the run's notes)")
         notes.append(f"{name} skipped: {error}")

@@ -44,7 +44,7 @@ def _entropies(config: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
 
 def _loss_spread(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Final training loss of D-w-10 MLPs over several seeds, per width."""
-    ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=derive_seed(config["seed"], "data"))
+    ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=config["seed"])
 
     def train(cell: dict[str, Any], seed: int) -> dict[str, Any]:
         net = Network.random([ds.n_features, cell["width"], ds.n_classes], seed=seed)

@@ -20,6 +20,7 @@ from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
 from depthlab.experiments import Experiment
+from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
 from depthlab.regions import count_regions_1d, mlp_params, montufar, partition_2d, serra, udl_max_regions, zaslavsky
 
@@ -219,6 +220,9 @@ EXPERIMENT = Experiment(
     defaults={"input_dims": [1, 10], "deep_layers": 5, "max_params": 20_000,
               "n_curve_points": 60, "max2d_layers": 3, "max2d_width": 6},
     quick={"max2d_layers": 2},
+    rules={"input_dims": rules.int_list(1), "deep_layers": rules.integer(1), "max_params": rules.integer(4),
+           "n_curve_points": rules.integer(2), "max2d_layers": rules.integer(1, 6),
+           "max2d_width": rules.integer(3, 64)},
     run=run,
     order=30,
 )

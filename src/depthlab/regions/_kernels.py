@@ -12,30 +12,61 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
-def _grow_rows(arr: np.ndarray, need: int) -> np.ndarray:
-    """arr, or a copy with at least `need` rows (capacity doubled), the first rows kept."""
+@njit(cache=True, error_model="numpy")
+def _grow_float(arr: np.ndarray, need: int) -> np.ndarray:
+    """arr (n, 2) float64, or a copy with at least `need` rows (capacity doubled), the first rows kept."""
     if need <= arr.shape[0]:
         return arr
-    size = max(need, 2 * arr.shape[0])
-    if arr.ndim == 1:
-        bigger = np.empty(size, dtype=arr.dtype)
-    else:
-        bigger = np.empty((size,) + arr.shape[1:], dtype=arr.dtype)
+    bigger = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]))
     bigger[: arr.shape[0]] = arr
     return bigger
 
 
-@njit(cache=True)
-def _grow_vertices(arr: np.ndarray, need: int) -> np.ndarray:
+@njit(cache=True, error_model="numpy")
+def _grow_int(arr: np.ndarray, need: int) -> np.ndarray:
+    """arr (n, k) int64, or a copy with at least `need` rows (capacity doubled), the first rows kept."""
     if need <= arr.shape[0]:
         return arr
-    bigger = np.empty((max(need, 2 * arr.shape[0]), 2))
+    bigger = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]), dtype=np.int64)
     bigger[: arr.shape[0]] = arr
     return bigger
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _side_values(points, lo, hi, a, b, c, e, zs):  # pragma: no cover - compiled
+    """z = a x + b y + c at points[lo:hi] into zs; 1 if some z > e and some z < -e (the line crosses), else 0."""
+    pos, neg = False, False
+    for i in range(lo, hi):
+        z = points[i, 0] * a + points[i, 1] * b + c
+        zs[i - lo] = z
+        pos |= z > e
+        neg |= z < -e
+    return pos and neg
+
+
+@njit(cache=True, error_model="numpy")
+def _clip_piece(buf, ps, pc, zs, e, n_buf):  # pragma: no cover - compiled
+    """Append both halves of piece buf[ps:ps+pc] cut where zs crosses 0 (positive side first); return the new end."""
+    for side in range(2):  # positive side (vertices not below), then negative side
+        for i in range(pc):
+            k = i + 1 if i + 1 < pc else 0
+            zi, zk = zs[i], zs[k]
+            below_i, above_i = zi < -e, zi > e
+            if (not below_i) if side == 0 else (not above_i):
+                buf[n_buf, 0], buf[n_buf, 1] = buf[ps + i, 0], buf[ps + i, 1]
+                n_buf += 1
+            if (above_i and zk < -e) or (below_i and zk > e):
+                lam = zi / (zi - zk)
+                x0, y0 = buf[ps + i, 0], buf[ps + i, 1]
+                buf[n_buf, 0] = x0 + lam * (buf[ps + k, 0] - x0)
+                buf[n_buf, 1] = y0 + lam * (buf[ps + k, 1] - y0)
+                n_buf += 1
+        if side == 0:
+            half = n_buf
+    return half, n_buf
+
+
+@njit(cache=True, error_model="numpy")
 def split_layer(vertices, starts, G, o, noise, kinks):  # pragma: no cover - compiled
     """Cut every region by every kink line of the layer that crosses it.
 
@@ -48,83 +79,49 @@ def split_layer(vertices, starts, G, o, noise, kinks):  # pragma: no cover - com
     """
     R, D, Q = starts.shape[0] - 1, o.shape[1], kinks.shape[0]
     out_v = np.empty((2 * vertices.shape[0] + 64, 2))
-    out_s = np.zeros(2 * R + 2, dtype=np.int64)
-    out_rows = np.empty(2 * R + 1, dtype=np.int64)
+    out_r = np.empty((2 * R + 2, 2), dtype=np.int64)  # per final region: (end of its vertices, layer-start row)
     n_out, v_out = 0, 0
     buf = np.empty((256, 2))  # one region's pieces, appended as they are made
-    p_start = np.empty(64, dtype=np.int64)
-    p_count = np.empty(64, dtype=np.int64)
-    p_alive = np.empty(64, dtype=np.bool_)
-    zs = np.empty(64)
+    piece = np.empty((64, 3), dtype=np.int64)  # per piece of the region: (first vertex in buf, count, alive)
+    zs = np.empty(max(256, int(np.max(starts[1:] - starts[:-1])) + Q * D + 2))  # a piece's values on one line
     for r in range(R):
         s0, s1 = starts[r], starts[r + 1]
-        n = s1 - s0
-        buf = _grow_vertices(buf, n)
-        buf[:n] = vertices[s0:s1]
-        p_start[0], p_count[0], p_alive[0] = 0, n, True
-        n_poly, n_buf = 1, n
+        buf = _grow_float(buf, s1 - s0)
+        buf[: s1 - s0] = vertices[s0:s1]
+        piece[0, 0], piece[0, 1], piece[0, 2] = 0, s1 - s0, 1
+        n_piece, n_buf = 1, s1 - s0
         for q in range(Q):
             for j in range(D):
                 a, b, c, e = G[r, 0, j], G[r, 1, j], o[r, j] - kinks[q], noise[r, j]
-                pos, neg = False, False
-                for v in range(s0, s1):  # does the line cross the layer-start region?
-                    z = vertices[v, 0] * a + vertices[v, 1] * b + c
-                    pos |= z > e
-                    neg |= z < -e
-                if not (pos and neg):
+                if not _side_values(vertices, s0, s1, a, b, c, e, zs):  # the line misses the layer-start region
                     continue
-                for p in range(n_poly):
-                    if not p_alive[p]:
+                for p in range(n_piece):
+                    ps, pc = piece[p, 0], piece[p, 1]
+                    if piece[p, 2] == 0 or not _side_values(buf, ps, ps + pc, a, b, c, e, zs):
                         continue
-                    ps, pc = p_start[p], p_count[p]
-                    zs = _grow_rows(zs, pc)
-                    pos, neg = False, False
-                    for i in range(pc):
-                        z = buf[ps + i, 0] * a + buf[ps + i, 1] * b + c
-                        zs[i] = z
-                        pos |= z > e
-                        neg |= z < -e
-                    if not (pos and neg):
-                        continue
-                    buf = _grow_vertices(buf, n_buf + 2 * (pc + 2))
-                    p_start = _grow_rows(p_start, n_poly + 2)
-                    p_count = _grow_rows(p_count, n_poly + 2)
-                    p_alive = _grow_rows(p_alive, n_poly + 2)
-                    p_alive[p] = False
-                    for side in range(2):  # positive side (vertices not below), then negative side
-                        start = n_buf
-                        for i in range(pc):
-                            k = i + 1 if i + 1 < pc else 0
-                            zi, zk = zs[i], zs[k]
-                            below_i, above_i = zi < -e, zi > e
-                            keep = not below_i if side == 0 else not above_i
-                            if keep:
-                                buf[n_buf, 0], buf[n_buf, 1] = buf[ps + i, 0], buf[ps + i, 1]
-                                n_buf += 1
-                            if (above_i and zk < -e) or (below_i and zk > e):
-                                lam = zi / (zi - zk)
-                                x0, y0 = buf[ps + i, 0], buf[ps + i, 1]
-                                buf[n_buf, 0] = x0 + lam * (buf[ps + k, 0] - x0)
-                                buf[n_buf, 1] = y0 + lam * (buf[ps + k, 1] - y0)
-                                n_buf += 1
-                        p_start[n_poly], p_count[n_poly], p_alive[n_poly] = start, n_buf - start, True
-                        n_poly += 1
-        for p in range(n_poly):
-            if not p_alive[p]:
+                    buf = _grow_float(buf, n_buf + 2 * (pc + 2))
+                    piece = _grow_int(piece, n_piece + 2)
+                    piece[p, 2] = 0
+                    half, end = _clip_piece(buf, ps, pc, zs, e, n_buf)
+                    piece[n_piece, 0], piece[n_piece, 1], piece[n_piece, 2] = n_buf, half - n_buf, 1
+                    piece[n_piece + 1, 0], piece[n_piece + 1, 1], piece[n_piece + 1, 2] = half, end - half, 1
+                    n_piece, n_buf = n_piece + 2, end
+        for p in range(n_piece):
+            if piece[p, 2] == 0:
                 continue
-            ps, pc = p_start[p], p_count[p]
-            out_v = _grow_vertices(out_v, v_out + pc)
-            out_s = _grow_rows(out_s, n_out + 2)
-            out_rows = _grow_rows(out_rows, n_out + 1)
+            ps, pc = piece[p, 0], piece[p, 1]
+            out_v = _grow_float(out_v, v_out + pc)
+            out_r = _grow_int(out_r, n_out + 1)
             out_v[v_out : v_out + pc] = buf[ps : ps + pc]
             v_out += pc
-            out_rows[n_out] = r
+            out_r[n_out, 0], out_r[n_out, 1] = v_out, r
             n_out += 1
-            out_s[n_out] = v_out
-    return out_v[:v_out].copy(), out_s[: n_out + 1].copy(), out_rows[:n_out].copy()
+    out_starts = np.zeros(n_out + 1, dtype=np.int64)
+    out_starts[1:] = out_r[:n_out, 0]
+    return out_v[:v_out].copy(), out_starts, out_r[:n_out, 1].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def activate_regions(p, p_max, rows, G, o, noise, kinks, slopes, intercepts):  # pragma: no cover - compiled
     """Each region's pieces at its interior point p and the map of the layer's output on it.
 

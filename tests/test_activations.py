@@ -90,3 +90,13 @@ def test_tanh_has_no_pieces_and_unknown_names_are_rejected():
         activation("tanh").piece(torch.zeros(3))
     with pytest.raises(ValueError, match="'activation' parameter must be one of"):
         activation("gelu")
+
+
+def test_modules_are_read_through_the_table_and_inexact_ones_refused():
+    from torch import nn
+
+    assert activation_of_module(nn.LeakyReLU(0.3)) == ("leaky_relu", 0.3)
+    assert activation_of_module(nn.Hardtanh()) == ("hardtanh", 0.01)
+    assert activation_of_module(nn.Hardtanh(-2.0, 2.0)) is None
+    assert activation_of_module(nn.ReLU6()) is None  # a Hardtanh(0, 6)
+    assert activation_of_module(nn.GELU()) is None

@@ -18,8 +18,7 @@ Each row (`Activation`) says everything the library needs to know about an activ
   then every unit's `z > 1` flag (`Network.patterns`, `count_regions_1d`, `partition_2d` all use it).
 - The torch function and the `torch.nn` module of each row make `Network.to_torch` / `from_torch` exact.
 
-Adding an activation means adding one row to `ACTIVATION_TABLE` (and, for `from_torch`, its module
-to `activation_of_module`).
+Adding an activation means adding one row to `ACTIVATION_TABLE`.
 """
 
 from __future__ import annotations
@@ -53,6 +52,9 @@ class Activation:
         Its derivative (piecewise linear: the slope of z's piece).
     module : callable negative_slope -> nn.Module
         The `torch.nn` module that computes it.
+    read_module : callable nn.Module -> float or None
+        The negative_slope of a `torch.nn` module that computes exactly this activation, else None
+        (`Network.from_torch` reads modules through it).
     """
 
     name: str
@@ -62,6 +64,7 @@ class Activation:
     function: Callable[[torch.Tensor, float], torch.Tensor]
     derivative: Callable[[torch.Tensor, float], torch.Tensor]
     module: Callable[[float], nn.Module]
+    read_module: Callable[[nn.Module], float | None]
 
     @property
     def piecewise_linear(self) -> bool:
@@ -126,28 +129,34 @@ def _hardtanh_derivative(z: torch.Tensor, negative_slope: float) -> torch.Tensor
     return ((z > -1) & (z <= 1)).to(z.dtype)
 
 
+def _reads(kind: type) -> Callable[[nn.Module], float | None]:
+    return lambda module: 0.01 if isinstance(module, kind) else None
+
+
 ACTIVATION_TABLE: dict[str, Activation] = {
     "relu": Activation(
         "relu", (0.0,), lambda s: (0.0, 1.0), (0.0, 0.0),
-        lambda z, s: torch.relu(z), lambda z, s: (z > 0).to(z.dtype), lambda s: nn.ReLU(),
+        lambda z, s: torch.relu(z), lambda z, s: (z > 0).to(z.dtype), lambda s: nn.ReLU(), _reads(nn.ReLU),
     ),
     "leaky_relu": Activation(
         "leaky_relu", (0.0,), lambda s: (float(s), 1.0), (0.0, 0.0),
         lambda z, s: nn.functional.leaky_relu(z, s),
         lambda z, s: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, float(s))),
         lambda s: nn.LeakyReLU(s),
+        lambda m: float(m.negative_slope) if isinstance(m, nn.LeakyReLU) else None,
     ),
     "hardtanh": Activation(
         "hardtanh", (-1.0, 1.0), lambda s: (0.0, 1.0, 0.0), (-1.0, 0.0, 1.0),
         lambda z, s: nn.functional.hardtanh(z), _hardtanh_derivative, lambda s: nn.Hardtanh(),
+        lambda m: 0.01 if isinstance(m, nn.Hardtanh) and m.min_val == -1.0 and m.max_val == 1.0 else None,
     ),
     "tanh": Activation(
         "tanh", None, None, None,
-        lambda z, s: torch.tanh(z), lambda z, s: 1 - torch.tanh(z) ** 2, lambda s: nn.Tanh(),
+        lambda z, s: torch.tanh(z), lambda z, s: 1 - torch.tanh(z) ** 2, lambda s: nn.Tanh(), _reads(nn.Tanh),
     ),
     "identity": Activation(
         "identity", (), lambda s: (1.0,), (0.0,),
-        lambda z, s: z, lambda z, s: torch.ones_like(z), lambda s: nn.Identity(),
+        lambda z, s: z, lambda z, s: torch.ones_like(z), lambda s: nn.Identity(), _reads(nn.Identity),
     ),
 }
 ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATION_TABLE)
@@ -188,14 +197,8 @@ def activation_module(name: str, negative_slope: float = 0.01) -> nn.Module:
 
 def activation_of_module(module: nn.Module) -> tuple[str, float] | None:
     """(name, negative_slope) for an activation module we can represent exactly, else None."""
-    if isinstance(module, nn.ReLU):
-        return "relu", 0.01
-    if isinstance(module, nn.LeakyReLU):
-        return "leaky_relu", float(module.negative_slope)
-    if isinstance(module, nn.Hardtanh) and module.min_val == -1.0 and module.max_val == 1.0:
-        return "hardtanh", 0.01
-    if isinstance(module, nn.Tanh):
-        return "tanh", 0.01
-    if isinstance(module, nn.Identity):
-        return "identity", 0.01
+    for name, row in ACTIVATION_TABLE.items():
+        negative_slope = row.read_module(module)
+        if negative_slope is not None:
+            return name, negative_slope
     return None

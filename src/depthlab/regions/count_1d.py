@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
@@ -39,7 +38,6 @@ from depthlab.checks import as_network, check_point
 from depthlab.network import Network
 
 UNIT_ROUNDOFF = 2.0**-53  # u: float64 rounds every operation to within a relative u
-NOISE = 64 * float(np.finfo(np.float64).eps)  # partition_2d's relative noise floor of a float64 dot product
 
 
 @dataclass(frozen=True, eq=False)

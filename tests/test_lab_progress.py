@@ -22,3 +22,16 @@ def test_items_pass_through(monkeypatch, capsys):
     monkeypatch.setenv("DEPTHLAB_PROGRESS", "1")
     assert list(progress(range(5), desc="demo", total=5)) == [0, 1, 2, 3, 4]
     assert "demo" in capsys.readouterr().err
+
+
+def test_manual_bar_counts_and_shows_postfix(monkeypatch, capsys):
+    from depthlab.lab.progress import progress_bar
+
+    monkeypatch.setenv("DEPTHLAB_PROGRESS", "1")
+    bar = progress_bar(total=4, desc="grid", unit="cell", initial=1)
+    bar.update(2)
+    bar.set_postfix_str("failed 1")
+    assert bar.n == 3
+    bar.close()
+    err = capsys.readouterr().err
+    assert "grid" in err and "failed 1" in err

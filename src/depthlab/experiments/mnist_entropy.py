@@ -16,13 +16,11 @@ from matplotlib.figure import Figure
 from depthlab.data import DATASETS, DataNotFoundError, load_dataset, load_mnist
 from depthlab.evidence import rank_correlation
 from depthlab.experiments import Experiment
-from depthlab.grid import cells, map_cells
 from depthlab.info import capacity_weights, pixel_entropy_bits, pytorch_example_net
 from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_close
-from depthlab.network import Network
 from depthlab.seeds import derive_seed
-from depthlab.train import fit
+from depthlab.train import final_losses_by_width
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content)"
 
@@ -43,17 +41,11 @@ def _entropies(config: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
 
 
 def _loss_spread(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    """Final training loss of D-w-10 MLPs over several seeds, per width."""
+    """Final training loss of D-w-C MLPs over several seeds per width (the overparam-variance library verb)."""
     ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=config["seed"])
-
-    def train(cell: dict[str, Any], seed: int) -> dict[str, Any]:
-        net = Network.random([ds.n_features, cell["width"], ds.n_classes], seed=seed)
-        result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
-                     seed=seed)
-        return {"final_loss": result.final_loss}
-
-    grid = cells(width=config["widths"], seed_index=list(range(config["n_seeds"])))
-    return map_cells(train, grid, config["seed"], desc="mnist-entropy loss spread", stream="init"), ds.describe()
+    rows = final_losses_by_width(ds.x, ds.y, config["widths"], n_seeds=config["n_seeds"], seed=config["seed"],
+                                 n_classes=ds.n_classes, optimizer="adam", lr=config["lr"], steps=config["steps"])
+    return rows, ds.describe()
 
 
 def _spread_figure(rows: list[dict[str, Any]], stds: dict[int, float]) -> Figure:

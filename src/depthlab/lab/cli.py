@@ -3,6 +3,7 @@
     depthlab list
     depthlab run NAME|all [--quick] [--seed N] [--out DIR] [--data-dir DIR] [--set key=value ...] [--json]
     depthlab report [--runs DIR] [--out FILE]
+    depthlab sweep NAME --grid KEY=V1,V2,... [--seeds N | --seed-list 0,3,7] [--executor local|ray] ...
 
 Bad input (unknown experiment, unknown or ill-typed --set key, missing or corrupt data) is reported
 as one line on stderr with exit code 2. Set DEPTHLAB_DEBUG=1 to see the full traceback instead.
@@ -55,7 +56,28 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render every run as one self-contained HTML page")
     report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
     report.add_argument("--out", default="report.html", help="HTML file to write (default: report.html)")
+    _add_sweep_parser(sub)
     return parser
+
+
+def _add_sweep_parser(sub: Any) -> None:
+    sweep = sub.add_parser("sweep", help="run an experiment over every combination of grid values and seeds")
+    sweep.add_argument("name", help="experiment name")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a config key and its values, typed like --set (list-valued keys: values split by ';')")
+    sweep.add_argument("--seeds", type=int, default=None, metavar="N", help="replicates 0..N-1 per grid point")
+    sweep.add_argument("--seed-list", default=None, metavar="0,3,7", help="these replicate indices instead")
+    sweep.add_argument("--seed", type=int, default=None, help="the sweep seed every cell seed derives from")
+    sweep.add_argument("--quick", action="store_true", help="the experiments' quick size")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a fixed config override")
+    sweep.add_argument("--out", default="runs", help="root folder; the sweep goes to OUT/sweeps/NAME/KEY")
+    sweep.add_argument("--data-dir", default=None, help="directory with the IDX data files (else $DEPTHLAB_DATA)")
+    sweep.add_argument("--json", action="store_true", help="print the table (JSON) to stdout and nothing else there")
+    sweep.add_argument("--executor", default="local", help="local (process pool, default) or ray")
+    sweep.add_argument("--address", default=None, help="Ray cluster address (e.g. auto); default: a local instance")
+    sweep.add_argument("--workers", type=int, default=None, help="parallel cells (default: one per core)")
+    sweep.add_argument("--threads", type=int, default=None, help="torch threads per cell (default: cores // workers)")
+    sweep.add_argument("--plot", action="append", default=[], metavar="METRIC", help="draw METRIC over the grid")
 
 
 def _print_table(result: Result, quick: bool, stream) -> None:
@@ -130,6 +152,35 @@ def _command_report(args: argparse.Namespace) -> None:
     print(f"report: {Path(path).resolve()}")
 
 
+def _command_sweep(args: argparse.Namespace) -> int:
+    from depthlab.lab.executors import make_executor
+    from depthlab.lab.sweep import SweepSpec, run_sweep, sweep_folder
+
+    experiment = experiments.get(args.name)
+    spec = SweepSpec.build(experiment, _config_for(experiment, args), args.grid, args.seeds, args.seed_list)
+    n_cells = len(spec.cells(experiment))  # every cell's config is built (and checked by the rules) now
+    executor = make_executor(args.executor, n_cells, args.workers, args.threads, args.address)
+    human = sys.stderr if args.json else sys.stdout
+    print(f"== sweep {experiment.name}: {n_cells} cells ({executor.describe()})", file=human, flush=True)
+    try:
+        outcome = run_sweep(experiment, spec, args.out, executor, args.plot)
+    except KeyboardInterrupt:
+        print(f"depthlab: sweep interrupted; finished cells are kept in {sweep_folder(args.out, spec)}; "
+              "rerun the same command to resume.", file=sys.stderr)
+        return 130
+    print(f"cells: {outcome.computed} run now, {outcome.resumed} read back, {len(outcome.failed)} failed", file=human)
+    for label, error in outcome.failed:
+        print(f"  failed: {label}: {error}", file=human)
+    for note in outcome.notes:
+        print(f"  note: {note}", file=human)
+    print(f"sweep folder: {outcome.folder}  (table.csv, table.json{''.join(', ' + f.name for f in outcome.figures)})",
+          file=human, flush=True)
+    if args.json:
+        print(json.dumps({**outcome.document(spec), "sweep_dir": str(outcome.folder), "computed": outcome.computed,
+                          "resumed": outcome.resumed}, indent=2))
+    return 1 if outcome.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `depthlab` command; returns the exit code."""
     matplotlib.use("Agg")
@@ -139,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _command_list()
         elif args.command == "run":
             _command_run(args)
+        elif args.command == "sweep":
+            return _command_sweep(args)
         else:
             _command_report(args)
     except KeyboardInterrupt:

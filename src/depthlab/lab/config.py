@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def parse_value(key: str, text: str, default: Any) -> Any:
-    """Parse `text` into the type of `default` (bool, int, float, str, list, or None -> str)."""
+def parse_value(key: str, text: str, default: Any, flag: str = "--set") -> Any:
+    """Parse `text` into the type of `default` (bool, int, float, str, list, or None -> str).
+
+    `flag` names the option in error messages (``--set``, ``--grid``)."""
     if isinstance(default, bool):
         lowered = text.strip().lower()
         if lowered in ("true", "1", "yes", "on"):
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"--set {key}: expected a bool (true/false). Got {text!r}.")
+        raise ValueError(f"{flag} {key}: expected a bool (true/false). Got {text!r}.")
     if isinstance(default, (list, tuple)):
         element = default[0] if default else ""
         items = [item for item in text.split(",") if item.strip()]
-        return [parse_value(key, item, element) for item in items]
+        return [parse_value(key, item, element, flag) for item in items]
     if default is None:
         return None if text.strip().lower() in ("none", "null", "") else text
     for kind in (int, float):
@@ -25,7 +27,7 @@ def parse_value(key: str, text: str, default: Any) -> Any:
             try:
                 return kind(text)
             except ValueError:
-                raise ValueError(f"--set {key}: expected {kind.__name__}. Got {text!r}.") from None
+                raise ValueError(f"{flag} {key}: expected {kind.__name__}. Got {text!r}.") from None
     return text
 
 

@@ -28,3 +28,9 @@ def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, un
     return iter(
         tqdm(iterable, desc=desc, total=total, unit=unit, disable=not progress_enabled(), leave=False)
     )
+
+
+def progress_bar(total: int, desc: str = "", unit: str = "it", initial: int = 0) -> tqdm:
+    """A bar to advance by hand (``bar.update(1)``, ``bar.set_postfix_str(...)``), for work that completes
+    out of order (a sweep's cells); drawn only when progress is enabled. Close it when done."""
+    return tqdm(total=total, desc=desc, unit=unit, initial=initial, disable=not progress_enabled(), leave=False)

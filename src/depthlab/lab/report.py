@@ -61,10 +61,41 @@ def _run_section(folder: Path) -> str:
     return "\n".join(parts)
 
 
+def sweeps_section(runs_dir: str | Path, max_rows: int = 60) -> str:
+    """HTML for every sweep under runs_dir/sweeps/NAME/KEY (its table.json): what was swept, the
+    table (first `max_rows` rows) and its figures; empty when there are none."""
+    tables = sorted(Path(runs_dir).glob("sweeps/*/*/table.json"))
+    if not tables:
+        return ""
+    parts = ["<section id='sweeps'><h2>Sweeps</h2>"]
+    for path in tables:
+        sweep = json.loads(path.read_text())
+        grid = "; ".join(f"{k} = {', '.join(format_value(v) for v in values)}" for k, values in sweep["grid"].items())
+        parts.append(f"<h3>{html.escape(sweep['experiment'])} <span class='meta'>{path.parent.name}"
+                     f"{' (quick)' if sweep.get('quick') else ''}: {sweep['n_cells']} cells, {sweep['n_failed']} "
+                     f"failed; grid {html.escape(grid or 'none')}; replicates {sweep['replicates']}, sweep seed "
+                     f"{sweep['sweep_seed']}</span></h3>")
+        columns = [c for c in sweep["columns"] if c != "run_dir"]
+        parts.append("<details><summary>table</summary><table><tr>"
+                     + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+                  for row in sweep["rows"][:max_rows]]
+        more = len(sweep["rows"]) - max_rows
+        parts.append("</table>" + (f"<p class='meta'>{more} more rows in {html.escape(str(path))}</p>" if more > 0
+                                   else "") + "</details>")
+        for png in sorted(path.parent.glob("plot-*.png")):
+            encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+            parts.append(f"<figure><img alt='{html.escape(png.stem)}' src='data:image/png;base64,{encoded}'>"
+                         f"<figcaption class='meta'>{html.escape(png.stem)}</figcaption></figure>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def render_report(runs_dir: str | Path = "runs", out_file: str | Path = "report.html") -> Path:
     """Render every complete run under `runs_dir` into one self-contained HTML file; return its path."""
     folders = list_runs(runs_dir)
-    if not folders:
+    sweeps = sweeps_section(runs_dir)
+    if not folders and not sweeps:
         raise ValueError(f"No runs found under {str(runs_dir)!r}; run 'depthlab run NAME' first or pass --runs DIR.")
     sections = [_run_section(folder) for folder in folders]
     index = "".join(f"<li><a href='#{html.escape(f.parent.name)}-{f.name}'>{html.escape(f.parent.name)}</a> "
@@ -72,7 +103,7 @@ def render_report(runs_dir: str | Path = "runs", out_file: str | Path = "report.
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>depthlab report</title>"
             f"<style>{_STYLE}</style></head><body><h1>depthlab report</h1>"
             f"<p class='meta'>{len(folders)} run(s) from {html.escape(str(Path(runs_dir).resolve()))}</p>"
-            f"<ul>{index}</ul>{''.join(sections)}</body></html>")
+            f"<ul>{index}</ul>{''.join(sections)}{sweeps}</body></html>")
     out = Path(out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")

@@ -1,0 +1,159 @@
+"""Sweeps every experiment needs, each one `fit_many` call per shape: seeds of one architecture train together.
+
+- `final_losses_by_width`: one-hidden-layer nets of several widths, `n_seeds` initializations each;
+  final training loss and accuracies per seed (the overparameterization claim: small nets' final loss
+  varies much more across initializations).
+- `loss_spread_by_width`: mean, standard deviation and squared deviations of those losses per width.
+- `epochs_to_fit`: full-batch gradient descent until 100% training accuracy (Fig. 20.2's protocol),
+  several seeds and label sets of one architecture at once, with checkpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from depthlab.checks import as_tensor, check_int
+from depthlab.init import InitSpec
+from depthlab.lab.progress import progress
+from depthlab.seeds import derive_seed
+from depthlab.train.batch import NetworkBatch
+from depthlab.train.loop import FitResult, fit_many
+from depthlab.train.metrics import accuracy
+
+
+def final_losses_by_width(
+    x,
+    y,
+    widths: Sequence[int],
+    *,
+    n_seeds: int = 20,
+    seed: int = 0,
+    x_test=None,
+    y_test=None,
+    n_classes: int | None = None,
+    optimizer: str = "adam",
+    lr: float = 1e-2,
+    steps: int = 1000,
+    batch_size: int | None = None,
+    init: InitSpec = "he_normal",
+    dtype: torch.dtype = torch.float32,
+    device: str = "cpu",
+) -> list[dict[str, Any]]:
+    """Train D_i-w-C ReLU nets (cross entropy) for every width w, `n_seeds` initializations per width.
+
+    The seeds of one width train together in one `fit_many` call. Model s of width w is initialized with
+    `derive_seed(seed, "init", w, s)`; mini-batch order (if any) comes from `derive_seed(seed, "order", w)`.
+
+    Parameters
+    ----------
+    x : array-like (N, D_i)
+    y : array-like (N,) class indices
+    widths : list of int
+        Hidden widths (one hidden layer).
+    n_seeds : int, default=20
+    x_test, y_test : array-like or None
+        Held-out set for `test_accuracy` (nan without it).
+    n_classes : int or None
+        Output width; default max(y) + 1.
+
+    Returns
+    -------
+    list of dict
+        One row per (width, seed): width, seed_index, seed, params, final_loss, train_accuracy,
+        test_accuracy, steps_run.
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(60, 3, generator=g); y = (x[:, 0] > 0).long()
+    >>> rows = final_losses_by_width(x, y, [2, 8], n_seeds=3, steps=20)
+    >>> [(r["width"], r["seed_index"]) for r in rows][:4]
+    [(2, 0), (2, 1), (2, 2), (8, 0)]
+    """
+    check_int(n_seeds, "n_seeds", 1)
+    widths = [check_int(w, "widths", 1) for w in widths]
+    x = as_tensor(x, "x", torch.float64)
+    y = torch.as_tensor(y).long()
+    n_classes = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", 1)
+    rows: list[dict[str, Any]] = []
+    for width in progress(widths, desc="final loss by width", unit="width"):
+        seeds = [derive_seed(seed, "init", width, s) for s in range(n_seeds)]
+        batch = NetworkBatch.random([x.shape[1], width, n_classes], seeds, init=init)
+        results = fit_many(batch, x, y, loss="cross_entropy", optimizer=optimizer, lr=lr, steps=steps,
+                           batch_size=batch_size, seed=derive_seed(seed, "order", width), dtype=dtype, device=device,
+                           desc=f"{n_seeds} x width {width}")
+        for s, (model_seed, result) in enumerate(zip(seeds, results)):
+            test = accuracy(result.net, x_test, y_test) if x_test is not None else float("nan")
+            rows.append({"width": width, "seed_index": s, "seed": model_seed, "params": batch.n_params,
+                         "final_loss": result.final_loss, "train_accuracy": result.final_accuracy,
+                         "test_accuracy": test, "steps_run": result.steps_run})
+    return rows
+
+
+def loss_spread_by_width(rows: list[dict[str, Any]], key: str = "final_loss") -> dict[int, dict[str, Any]]:
+    """Per width: mean, std (ddof 1) and the per-seed squared deviations from the mean of `key`.
+
+    rows : the output of `final_losses_by_width`. The squared deviations (one per seed) are what
+    `evidence.rank_correlation` resamples to put an interval on "spread falls with width".
+    """
+    spread: dict[int, dict[str, Any]] = {}
+    for width in sorted({r["width"] for r in rows}):
+        values = np.array([r[key] for r in rows if r["width"] == width], dtype=float)
+        std = float(values.std(ddof=1)) if values.size > 1 else float("nan")
+        spread[width] = {"mean": float(values.mean()), "std": std, "n": int(values.size),
+                         "squared_deviations": ((values - values.mean()) ** 2).tolist()}
+    return spread
+
+
+def epochs_to_fit(
+    widths: Sequence[int],
+    x,
+    labels,
+    seeds: Sequence[int],
+    *,
+    lr: float,
+    max_epochs: int,
+    init: InitSpec = "he_uniform",
+    target_accuracy: float = 1.0,
+    history_every: int = 1,
+    dtype: torch.dtype = torch.float32,
+    device: str = "cpu",
+    checkpoint: str | Path | None = None,
+    checkpoint_every: float = 60.0,
+    time_budget: float | None = None,
+    desc: str = "",
+) -> list[FitResult]:
+    """Full-batch gradient descent (cross entropy, no momentum) until `target_accuracy` on the training set.
+
+    M models of widths `widths` = [D_i, D_1, ..., D_K, C] train together: model m starts from
+    `Network.random(widths, init, seed=seeds[m])` and learns label set `labels[m]`. "he_uniform" is
+    torch's `kaiming_uniform_` (bound sqrt(6 / fan_in)) with zero biases, as the book's notebook does it.
+
+    Parameters
+    ----------
+    x : array-like (N, D_i)
+    labels : array-like (M, N) class indices, or (N,) shared by all models
+    seeds : list of M ints
+    lr : float
+    max_epochs : int
+        Budget; a model that has not fit by then reports stop_reason "steps".
+
+    Returns
+    -------
+    list of FitResult
+        steps_run = epochs needed when stop_reason == "target_accuracy"; history every `history_every` epochs.
+    """
+    seeds = list(seeds)
+    batch = NetworkBatch.random(widths, seeds, init=init)
+    labels = torch.as_tensor(labels).long()
+    if labels.ndim == 2 and labels.shape[0] != len(seeds):
+        raise ValueError(f"The 'labels' parameter must hold one label set per seed ({len(seeds)}). "
+                         f"Got {labels.shape[0]}.")
+    return fit_many(batch, x, labels, loss="cross_entropy", optimizer="gd", lr=lr, epochs=max_epochs,
+                    target_accuracy=target_accuracy, history_every=history_every, dtype=dtype, device=device,
+                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, time_budget=time_budget, desc=desc)

@@ -1,0 +1,54 @@
+"""random-labels: the quick run (400 examples, the four Fig. 20.2 architectures); keys, values, verdicts, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from depthlab.experiments import get
+
+EXPERIMENT = get("random-labels")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoints")
+    config = EXPERIMENT.config(quick=True, checkpoint_dir=str(folder))
+    return config, EXPERIMENT.run(config), folder
+
+
+def test_metrics_keys_and_parameter_counts(run):
+    config, result, _ = run
+    m = result.metrics
+    assert m["params_by_depth"] == {"1": 15208, "2": 15210, "3": 15235, "4": 15319}
+    for key in ("epochs_to_fit_by_depth", "fit_by_depth", "epochs_to_fit_true_labels_by_depth"):
+        assert set(m[key]) == {"1", "2", "3", "4"} and all(len(v) == config["n_seeds"] for v in m[key].values())
+    for d, fits in m["fit_by_depth"].items():
+        for fitted, epochs in zip(fits, m["epochs_to_fit_by_depth"][d]):
+            assert fitted == (epochs is not None)
+            assert epochs is None or 0 < epochs <= config["max_epochs"][int(d) - 1]
+    assert all(r > 0 for r in m["steps_per_second_by_depth"].values()) and m["projected_hours"] > 0
+    table = result.tables["epochs_to_fit"]
+    assert all(row["final_accuracy"] == 1.0 for row in table if row["fit"])
+
+
+def test_references_and_verdicts(run):
+    _, result, _ = run
+    verdicts = {ref.claim.split(" (")[0]: ref.verdict for ref in result.references}
+    assert verdicts["Parameters of the 1-3 layer models"] == "reproduced"
+    assert verdicts["Parameters of the 4-layer model"] == "differs"  # the seed's misprint
+    deeper = [ref for ref in result.references if ref.claim.startswith("Deeper")][0]
+    assert deeper.verdict in ("reproduced", "differs", "inconclusive") and "Mann-Whitney" in deeper.note
+    assert "training_error" in result.figures
+
+
+def test_rerun_resumes_from_the_checkpoints_with_the_same_numbers(run):
+    config, result, folder = run
+    assert sorted(p.name for p in folder.iterdir()) == ["depth1.pt", "depth2.pt", "depth3.pt", "depth4.pt"]
+    again = EXPERIMENT.run(config)
+    for key in ("epochs_to_fit_by_depth", "epochs_to_fit_true_labels_by_depth", "fit_by_depth"):
+        assert again.metrics[key] == result.metrics[key]
+
+
+def test_lengths_must_pair_up():
+    with pytest.raises(ValueError, match="one entry per architecture"):
+        EXPERIMENT.run(EXPERIMENT.config(quick=True, depths=[1, 2], checkpoint_dir="off"))

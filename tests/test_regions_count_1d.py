@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -47,6 +48,16 @@ def test_deep_nets_count_equals_brute_force(seed, activation):
     exact = count_regions_1d(net, a, b)
     changes = bisect_pattern_changes_1d(net, a, b, n_samples=10_001)
     assert exact.n_regions == changes.numel() + 1
+    assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
+
+
+def test_deep_wide_net_keeps_every_kink_bisection_finds():
+    # a rounding bound compounded over 20 layers (|Omega|^K) swallowed 7 of these 362 regions
+    net = Network.random([4] + [40] * 20 + [1], init="he_normal", seed=1)
+    a, b = 10 * torch.randn(2, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    exact = count_regions_1d(net, a, b)
+    changes = bisect_pattern_changes_1d(net, a, b, n_samples=20_001)
+    assert exact.n_regions == changes.numel() + 1 == 362
     assert torch.allclose(exact.breakpoints, changes, atol=1e-9, rtol=0)
 
 
@@ -121,3 +132,37 @@ def test_bad_input():
         count_regions_1d(Network.random([1, 3, 1], activation="tanh"), 0.0, 1.0)
     with pytest.raises(ValueError, match="'b' parameter must have 2"):
         count_regions_1d(Network.random([2, 3, 1]), [0, 0], [1, 1, 1])
+
+
+def _one_layer_net(weights, biases):
+    w = torch.tensor(weights, dtype=torch.float64).reshape(-1, 1)  # (D, 1)
+    b = torch.tensor(biases, dtype=torch.float64)
+    return Network((w, torch.ones(1, w.shape[0], dtype=torch.float64)), (b, torch.zeros(1, dtype=torch.float64)))
+
+
+def test_kinks_float64_tells_apart_stay_apart_however_close_in_t():
+    # kinks at x = 0 and x = 1e-7 on [-1e5, 1e5]: 5e-13 apart in t, far above float64's 1e-16 there
+    r = count_regions_1d(_one_layer_net([1.0, 1.0], [0.0, -1e-7]), -1e5, 1e5)
+    assert r.n_regions == 3
+    assert torch.allclose(r.points().reshape(-1), torch.tensor([0.0, 1e-7], dtype=torch.float64), rtol=0, atol=1e-10)
+    same = count_regions_1d(_one_layer_net([1.0, 1.0], [0.0, 0.0]), -1e5, 1e5)  # the very same kink twice: one
+    assert same.n_regions == 2
+
+
+def test_a_crossing_a_few_ulps_inside_a_far_segment_is_found():
+    a = 1e8
+    ulp = float(np.spacing(a))
+    for inside in (67, 8):
+        kink = a + inside * ulp  # exactly representable; the unit is x - kink
+        r = count_regions_1d(_one_layer_net([1.0], [-kink]), a, a + 1e-5)
+        assert r.n_regions == 2, inside
+        assert float(r.points()[0, 0]) == pytest.approx(kink, rel=0, abs=ulp)
+    at_start = count_regions_1d(_one_layer_net([1.0], [-a]), a, a + 1e-5)  # kink exactly at the start: touching
+    assert at_start.n_regions == 1
+
+
+def test_merge_tol_still_merges_on_request():
+    net = _one_layer_net([1.0, 1.0], [0.0, -1e-7])
+    assert count_regions_1d(net, -1e5, 1e5, merge_tol=1e-11).n_regions == 2
+    with pytest.raises(ValueError, match="'merge_tol' parameter"):
+        count_regions_1d(net, -1.0, 1.0, merge_tol=0.5)

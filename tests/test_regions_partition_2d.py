@@ -116,3 +116,118 @@ def test_bad_input():
         partition_2d(Network.random([2, 4, 1]), [[0, 0], [2, 0], [1, 0.2], [1, 2]])
     with pytest.raises(ValueError, match="piecewise-linear"):
         partition_2d(Network.random([2, 4, 1], activation="tanh"), SQUARE)
+
+
+NOISE = 64 * float(np.finfo(np.float64).eps)
+
+
+def _clip(polygon, g, c, e, keep_side):
+    """Sutherland-Hodgman: the part of polygon (V, 2) with g . p + c not beyond e on the other side."""
+    z = polygon @ g + c  # (V,)
+    out = []
+    for i in range(len(polygon)):
+        k = (i + 1) % len(polygon)
+        if (z[i] >= -e) if keep_side > 0 else (z[i] <= e):
+            out.append(polygon[i])
+        if (z[i] > e and z[k] < -e) or (z[i] < -e and z[k] > e):
+            out.append(polygon[i] + z[i] / (z[i] - z[k]) * (polygon[k] - polygon[i]))
+    return np.array(out)
+
+
+def reference_partition(net, polygon):
+    """The partition by the definition, one polygon and one line at a time (slow; the engine's spec).
+
+    Per layer and region (map h = c + p @ A): pre-activations z = o + p @ G, a noise floor 64 eps times
+    their magnitudes; every (kink, unit) line with vertices beyond it on both sides clips every piece it
+    crosses; each piece's pattern is read at its vertex mean (|z| within the floor counts as 0).
+    Returns {pattern bytes: area}.
+    """
+    from depthlab.activations import activation
+
+    rule = activation(net.activation)
+    regions = [(polygon, np.eye(2), np.zeros(2), [])]  # (polygon, A (2, D_k), c (D_k,), pieces so far)
+    for k in range(net.depth):
+        W, b = net.weights[k].numpy(), net.biases[k].numpy()
+        new = []
+        for poly, A, c, pieces in regions:
+            G, o = A @ W.T, c @ W.T + b  # (2, D), (D,)
+            p_max = np.abs(poly).max(axis=0)  # (2,)
+            noise = NOISE * ((p_max @ np.abs(A) + np.abs(c)) @ np.abs(W).T + np.abs(b))  # (D,)
+            parts = [poly]
+            for kink in rule.kinks:
+                for j in range(W.shape[0]):
+                    z = poly @ G[:, j] + o[j] - kink
+                    if not ((z > noise[j]).any() and (z < -noise[j]).any()):
+                        continue
+                    split = []
+                    for part in parts:
+                        zp = part @ G[:, j] + o[j] - kink
+                        if (zp > noise[j]).any() and (zp < -noise[j]).any():
+                            split += [_clip(part, G[:, j], o[j] - kink, noise[j], s) for s in (1, -1)]
+                        else:
+                            split.append(part)
+                    parts = split
+            for part in parts:
+                z = part.mean(axis=0) @ G + o
+                z = np.where(np.abs(z) <= noise, 0.0, z)
+                piece = rule.piece(z)
+                gain, intercept = rule.piece_affine(piece, net.negative_slope)
+                new.append((part, G * gain, o * gain + intercept, pieces + [piece]))
+        regions = new
+    out = {}
+    for poly, _, _, pieces in regions:
+        key = rule.flags(np.concatenate(pieces)[None]).tobytes()
+        x, y = poly[:, 0], poly[:, 1]
+        out[key] = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    return out
+
+
+@st.composite
+def nets_of_several_shapes(draw):
+    depth = draw(st.integers(1, 4))
+    widths = [2] + [draw(st.integers(1, 9)) for _ in range(depth)] + [draw(st.integers(1, 2))]
+    activation = draw(st.sampled_from(["relu", "leaky_relu", "hardtanh", "identity"]))
+    sigma_b = draw(st.sampled_from([0.1, 0.7]))
+    seed = draw(st.integers(0, 10_000))
+    return Network.random(widths, init=("normal", 1.5, sigma_b), seed=seed, activation=activation, negative_slope=0.2)
+
+
+def _assert_same_as_reference(net, domain):
+    part = partition_2d(net, domain)
+    expected = reference_partition(net, np.asarray(domain, dtype=np.float64))
+    got = {row.tobytes(): area for row, area in zip(part.patterns.numpy(), part.areas)}
+    assert got.keys() == expected.keys()  # the same regions, by pattern
+    for key, area in expected.items():
+        assert got[key] == pytest.approx(area, rel=1e-9, abs=1e-15)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(nets_of_several_shapes())
+def test_engine_equals_the_reference_partition(net):
+    _assert_same_as_reference(net, 2 * SQUARE)
+
+
+@pytest.mark.parametrize(("widths", "activation"), [([2, 24, 24, 1], "relu"), ([2, 10, 10, 10, 10, 1], "hardtanh"),
+                                                    ([2, 16, 16, 16, 1], "leaky_relu")])
+def test_engine_equals_the_reference_on_wider_nets(widths, activation):
+    net = Network.random(widths, init=("normal", 1.4, 0.1), seed=5, activation=activation, negative_slope=0.1)
+    _assert_same_as_reference(net, 3 * SQUARE)
+
+
+def test_engine_equals_the_reference_on_a_degenerate_construction():
+    _assert_same_as_reference(max_regions_net(2, 2, 6), [[0, 0], [1, 0], [1, 1], [0, 1]])  # kinks on earlier folds
+
+
+def test_units_equal_on_the_plane_up_to_rounding_add_no_region():
+    # units a and b differ by a normal n of the plane: on it they agree up to float64 rounding, so
+    # b's line is a's, and the second layer's h_a - h_b is 0 up to rounding: the partition is the reduced net's
+    u, v = np.array([0.6, 0.8, 0.0]), np.array([0.0, 0.6, 0.8])
+    w_a, w_c = np.array([0.3, -0.7, 0.5]), np.array([-0.2, 0.4, 0.9])
+    plane = Plane(0.3 * u - 0.2 * v, u, v, bounds=(-2.0, 2.0, -2.0, 2.0))
+    t = lambda x: torch.tensor(np.array(x), dtype=torch.float64)  # noqa: E731
+    full = Network((t([w_a, w_a + np.cross(u, v), w_c]), t([[1.0, -1.0, 0.0], [0.5, 0.0, 1.0]]), t([[1.0, 1.0]])),
+                   (t([0.1, 0.1, -0.3]), t([0.0, -0.2]), t([0.0])))
+    reduced = Network((t([w_a, w_c]), t([[0.5, 1.0]]), t([[1.0]])), (t([0.1, -0.3]), t([-0.2]), t([0.0])))
+    part = partition_2d(full, plane)
+    assert part.n_regions == partition_2d(reduced, plane).n_regions == 7
+    _check_partition(full, part)

@@ -5,10 +5,13 @@ Messages follow one pattern: the parameter, the rule, and what was received.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from depthlab.network import Network
 
 
 def as_tensor(
@@ -46,3 +49,42 @@ def check_int(value: Any, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead.")
     return int(value)
+
+
+def as_network(net: Any, name: str = "net") -> Network:
+    """`net` as a float64 piecewise-linear `Network` (a torch module is converted), else a one-line ValueError.
+
+    Parameters
+    ----------
+    net : Network or torch.nn.Sequential
+        Its activation must be piecewise linear (a row of `depthlab.activations.ACTIVATION_TABLE` with kinks).
+    name : str, default="net"
+        The parameter's name in messages.
+    """
+    from torch import nn
+
+    from depthlab.activations import PIECEWISE_LINEAR
+    from depthlab.network import Network
+
+    if isinstance(net, nn.Module):
+        net = Network.from_torch(net)
+    if not isinstance(net, Network):
+        kind = type(net).__name__
+        raise ValueError(f"The '{name}' parameter must be a depthlab Network or torch.nn.Sequential. Got {kind}.")
+    if net.activation not in PIECEWISE_LINEAR:
+        raise ValueError(
+            f"The '{name}' parameter must use a piecewise-linear activation ({', '.join(PIECEWISE_LINEAR)}). "
+            f"Got {net.activation!r} instead."
+        )
+    return net.to(torch.float64)
+
+
+def check_point(value: Any, name: str, input_dim: int) -> torch.Tensor:
+    """One input point (a segment's end, say) as a float64 tensor (D_i,), else a one-line ValueError."""
+    point = as_tensor(value, name).reshape(-1)  # (D_i,)
+    if point.shape[0] != input_dim:
+        raise ValueError(
+            f"The '{name}' parameter must have {input_dim} coordinate(s), the network's input dimension. "
+            f"Got {point.shape[0]} instead."
+        )
+    return point

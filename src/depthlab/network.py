@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from depthlab.activations import (
+    activation,
     activation_module,
     activation_of_module,
     apply_activation,
@@ -189,14 +190,11 @@ class Network:
         hardtanh: P = 2N, the N flags z > -1 followed by the N flags z > 1 (three pieces per unit).
         identity: P = 0 (one region). tanh is not piecewise linear and raises ValueError.
         """
-        if self.activation == "tanh":
-            raise ValueError("patterns() needs a piecewise-linear activation; tanh has none.")
+        rule = activation(self.activation)
+        if not rule.piecewise_linear:
+            raise ValueError(f"patterns() needs a piecewise-linear activation; {self.activation} has none.")
         z = torch.cat(self.preactivations(x), dim=1)  # (B, N)
-        if self.activation == "identity":
-            return torch.zeros(z.shape[0], 0, dtype=torch.bool)
-        if self.activation == "hardtanh":
-            return torch.cat([z > -1, z > 1], dim=1)
-        return z > 0
+        return rule.flags(rule.piece(z))  # (B, flags_per_unit * N), kink-major as in the activation table
 
     # ------------------------------------------------------------------ conversion
     def to(self, dtype: torch.dtype) -> Network:

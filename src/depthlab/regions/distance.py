@@ -16,9 +16,9 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from depthlab.checks import as_tensor, check_features
+from depthlab.activations import activation
+from depthlab.checks import as_network, as_tensor, check_features
 from depthlab.network import Network
-from depthlab.regions.count_1d import KINKS, as_network
 
 
 def distance_to_boundary(net: Network | nn.Module, x: ArrayLike) -> torch.Tensor:
@@ -60,6 +60,7 @@ def _distance(net: Network, h: torch.Tensor) -> torch.Tensor:
         P, gram = first.expand(h.shape[0], -1, -1), None  # (B, D_1, D_i)
     else:
         P, gram = torch.eye(first.shape[0], dtype=torch.float64).expand(h.shape[0], -1, -1), first @ first.T
+    rule = activation(net.activation)
     best = torch.full((h.shape[0],), float("inf"), dtype=torch.float64)
     for k, (omega, beta) in enumerate(zip(net.weights[:-1], net.biases[:-1])):
         z = h @ omega.T + beta  # (B, D)
@@ -67,19 +68,10 @@ def _distance(net: Network, h: torch.Tensor) -> torch.Tensor:
             P = omega @ P  # (B, D, m)
         squared = (P * P).sum(dim=2) if gram is None else ((P @ gram) * P).sum(dim=2)  # (B, D)
         norm = squared.clamp_min(0.0).sqrt()
-        for c in KINKS[net.activation]:
+        for c in rule.kinks:
             dist = (z - c).abs() / norm  # (B, D)
             best = torch.minimum(best, torch.where(norm > 0, dist, torch.inf).min(dim=1).values)
         h = net._act(z)
-        P = _gain(net, z)[..., None] * P
+        P = rule.gain(z, net.negative_slope)[..., None] * P  # (B, D, m)
     return best
 
-
-def _gain(net: Network, z: torch.Tensor) -> torch.Tensor:
-    """The activation's derivative on each unit's current piece, (B, D)."""
-    if net.activation == "identity":
-        return torch.ones_like(z)
-    if net.activation == "hardtanh":
-        return ((z > -1) & (z <= 1)).to(z.dtype)
-    on = (z > 0).to(z.dtype)
-    return on if net.activation == "relu" else on + (1 - on) * float(net.negative_slope)

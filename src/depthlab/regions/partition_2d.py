@@ -3,12 +3,15 @@
 The domain is a convex polygon (2-input nets) or a rectangle in a plane x = origin + s u + r v through
 a higher-dimensional input. Regions are convex polygons, kept as one flat vertex array with offsets
 (CSR: region i owns vertices[starts[i]:starts[i+1]], counter-clockwise). Layer by layer, every region
-carries the affine map of the layer's input in domain coordinates, h = A[r] p + c[r]; unit by unit
-(and kink by kink for hardtanh), the pre-activation's sign is evaluated at all vertices of all regions
-at once, and every polygon with vertices strictly on both sides is clipped into two (a vectorized
-Sutherland-Hodgman step). Vertices within float64 noise of a unit's kink count as on it, so units
-touching a region without crossing it add nothing. At the end of a layer, each region's pattern is
-read at its vertex mean (an interior point) and gives the next layer's maps.
+carries the affine map of the layer's pre-activations in domain coordinates, z = o[r] + p @ G[r], and a
+float64 noise floor per unit (64 eps times the magnitudes that formed z). A compiled loop over regions
+(`_kernels.split_layer`, numba) takes each region's lines (kink, unit) whose z - kink is beyond the floor
+on both sides at its vertices, in kink-major then unit order, and clips every piece of the region each
+line strictly crosses (Sutherland-Hodgman); vertices within the floor count as on the line, so units
+touching a region without crossing it add nothing. Each final region's pieces are read at its vertex
+mean (an interior point) through the activation table (`depthlab.activations`), which gives the next
+layer's input map h = c + p @ A; the next maps G' = A W^T, o' = c W^T + b and their floor are three
+BLAS products over all regions at once.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 from torch import nn
 
-from depthlab.checks import as_tensor
+from depthlab.activations import Activation, activation
+from depthlab.checks import as_network, as_tensor
 from depthlab.lab.progress import progress
 from depthlab.network import Network
-from depthlab.regions.count_1d import KINKS, NOISE, as_network
+
+NOISE = 64 * float(np.finfo(np.float64).eps)  # relative noise floor of a float64 dot product
 
 
 @dataclass(frozen=True)
@@ -211,210 +216,95 @@ def partition_2d(net: Network | nn.Module, domain: ArrayLike | Plane) -> Partiti
     """
     start_time = time.perf_counter()
     net = as_network(net)
+    rule = activation(net.activation)
     polygon, origin, basis = as_domain(domain, net.input_dim)
     vertices, starts = polygon.copy(), np.array([0, polygon.shape[0]])
     weights = [(w.numpy(), bias.numpy()) for w, bias in zip(net.weights, net.biases)]
-    # maps of the first layer's pre-activations: z = o + p @ G, with magnitudes for the noise floor
     A, c = basis.T[None], origin[None]  # (1, 2, D_i), (1, D_i): x = c + p @ A
-    G, o, G_abs, o_abs = _linear_maps(A, c, np.abs(A), np.abs(c), *weights[0])
-    flags = np.zeros((1, 0), dtype=bool)
-    kinks = KINKS[net.activation]
+    G, o, noise = _layer_maps(A, c, np.abs(polygon).max(axis=0)[None], *weights[0])  # (1, 2, D_1), (1, D_1) x 2
+    pieces: list[np.ndarray] = []
     for k in progress(range(net.depth), desc="partition_2d", unit="layer"):
-        p_max = np.maximum.reduceat(np.abs(vertices), starts[:-1], axis=0)  # (R0, 2) largest |coordinate|
-        noise = NOISE * (p_max[:, :1] * G_abs[:, 0] + p_max[:, 1:] * G_abs[:, 1] + o_abs)  # (R0, D)
-        regions = _RegionBuffer(vertices, starts)
-        for kink in kinks:
-            crossed = _crossed(vertices, starts, G, o - kink, noise)  # (R0, D) layer-start regions cut
-            for j in np.flatnonzero(crossed.any(axis=0)):
-                regions.split(crossed[:, j], G[:, :, j], o[:, j] - kink, noise[:, j])
-        vertices, starts, rows = regions.compact()
-        G, o, G_abs, o_abs, layer_flags = _next_layer(net, G, o, G_abs, noise, rows, vertices, starts, weights[k + 1])
-        flags = np.concatenate([flags[rows], layer_flags], axis=1)
+        vertices, starts, rows = _split_layer(vertices, starts, G, o, noise, rule.kinks)
+        maps = (G, o, noise)  # (R0, 2, D), (R0, D), (R0, D) on the layer-start regions
+        G, o, noise, piece = _next_layer(rule, net.negative_slope, maps, rows, vertices, starts, weights[k + 1])
+        pieces = [p[rows] for p in pieces] + [piece]
     slopes, offsets = G.transpose(0, 2, 1), o  # (R, D_o, 2), (R, D_o): the output layer's maps
-    patterns = torch.as_tensor(_order_flags(flags, net))
+    patterns = torch.as_tensor(rule.flags(np.concatenate(pieces, axis=1)))  # (R, n_flags), kink-major
     seconds = time.perf_counter() - start_time
     return Partition2D(vertices, starts, patterns, slopes, offsets, polygon, origin, basis, seconds)
 
 
-def _linear_maps(
-    A: np.ndarray, c: np.ndarray, A_abs: np.ndarray, c_abs: np.ndarray, W: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Affine maps of W h + b given h = c + p @ A per region: G (R, 2, D), o (R, D) and their magnitudes."""
-    W_abs = np.abs(W)
-    return _batched_linear(A, W), c @ W.T + b, _batched_linear(A_abs, W_abs), c_abs @ W_abs.T + np.abs(b)
+def _layer_maps(
+    A: np.ndarray, c: np.ndarray, p_max: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pre-activation maps z = o + p @ G of W h + b per region, given h = c + p @ A, and their noise floor.
+
+    A (R, 2, D_k), c (R, D_k), p_max (R, 2) the region's largest |coordinates| -> G (R, 2, D), o (R, D) and
+    noise (R, D) = NOISE * (p_max . |A| @ |W|^T + |c| @ |W|^T + |b|), the float64 noise of z on the region.
+    """
+    R, two, D = A.shape
+    G = (A.reshape(R * two, D) @ W.T).reshape(R, two, W.shape[0])  # (R, 2, D')
+    magnitude = p_max[:, :1] * np.abs(A[:, 0]) + p_max[:, 1:] * np.abs(A[:, 1]) + np.abs(c)  # (R, D_k)
+    return G, c @ W.T + b, NOISE * (magnitude @ np.abs(W).T + np.abs(b))
 
 
 def _next_layer(
-    net: Network,
-    G: np.ndarray,
-    o: np.ndarray,
-    G_abs: np.ndarray,
-    noise: np.ndarray,
+    rule: Activation,
+    negative_slope: float,
+    maps: tuple[np.ndarray, np.ndarray, np.ndarray],
     rows: np.ndarray,
     vertices: np.ndarray,
     starts: np.ndarray,
     layer: tuple[np.ndarray, np.ndarray],
     chunk: int = 8192,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each final region's pattern (read at its vertex mean) and the next layer's maps, in chunks of regions.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each final region's pieces (read at its vertex mean) and the next layer's maps, in chunks of regions.
 
-    G, o, G_abs, noise are indexed by layer-start row; returns G', o', G_abs', o_abs' (R, 2, D'), (R, D')
-    of the next layer's pre-activations (or the output) and this layer's flags (R, F_k).
+    maps = (G, o, noise) of this layer, indexed by layer-start row; returns G' (R, 2, D'), o' (R, D') and
+    noise' (R, D') of the next layer's pre-activations (or the output), and this layer's pieces (R, D) int8.
     """
+    G, o, noise = maps
     p = _vertex_means(vertices, starts)  # (R, 2)
+    p_max = np.maximum.reduceat(np.abs(vertices), starts[:-1], axis=0)  # (R, 2) largest |coordinate|
+    kinks = np.asarray(rule.kinks, dtype=np.float64)  # (Q,)
+    slopes = np.asarray(rule.slopes(negative_slope), dtype=np.float64)  # (Q+1,)
+    intercepts = np.asarray(rule.intercepts, dtype=np.float64)  # (Q+1,)
+    from depthlab.regions import _kernels  # numba loads on first use, not with `import depthlab`
+
     W, b = layer
+    W_abs, b_abs = np.abs(W), np.abs(b)
     R = rows.shape[0]
-    out_G, out_G_abs = np.empty((R, 2, W.shape[0])), np.empty((R, 2, W.shape[0]))
-    out_o, out_o_abs = np.empty((R, W.shape[0])), np.empty((R, W.shape[0]))
-    flags = []
+    out_G, out_o, out_noise = np.empty((R, 2, W.shape[0])), np.empty((R, W.shape[0])), np.empty((R, W.shape[0]))
+    pieces = np.empty((R, G.shape[2]), dtype=np.int8)
     for lo in range(0, R, chunk):
-        sl, r = slice(lo, lo + chunk), rows[lo : lo + chunk]
-        Gr, orr = G[r], o[r]  # (c, 2, D), (c, D)
-        z = p[sl, :1] * Gr[:, 0] + p[sl, 1:] * Gr[:, 1] + orr  # (c, D)
-        z = np.where(np.abs(z) <= noise[r], 0.0, z)
-        A, c, chunk_flags = _activate(net, Gr, orr, z)
+        sl = slice(lo, lo + chunk)
+        pieces[sl], A, c, magnitude = _kernels.activate_regions(
+            p[sl], p_max[sl], rows[sl], G, o, noise, kinks, slopes, intercepts
+        )  # (c, D) int8, (c, 2, D), (c, D), (c, D): the layer's output h = c + p @ A on each region
+        n = A.shape[0]
+        out_G[sl] = (A.reshape(2 * n, -1) @ W.T).reshape(n, 2, W.shape[0])
+        out_o[sl] = c @ W.T + b
         # local magnitudes: a bound compounded over layers is far too loose (it undercounts deep nets)
-        out_G[sl], out_o[sl], out_G_abs[sl], out_o_abs[sl] = _linear_maps(A, c, np.abs(A), np.abs(c), W, b)
-        flags.append(chunk_flags)
-    return out_G, out_o, out_G_abs, out_o_abs, np.concatenate(flags) if flags else np.zeros((0, 0), dtype=bool)
+        out_noise[sl] = NOISE * (magnitude @ W_abs.T + b_abs)
+    return out_G, out_o, out_noise, pieces
 
 
-def _batched_linear(A: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """A (R, 2, D_k) -> A @ W.T (R, 2, D_{k+1}) as one matrix product."""
-    R, two, D = A.shape
-    return (A.reshape(R * two, D) @ W.T).reshape(R, two, W.shape[0])
+def _split_layer(
+    vertices: np.ndarray, starts: np.ndarray, G: np.ndarray, o: np.ndarray, noise: np.ndarray, kinks: tuple
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut every region (CSR vertices (V, 2), starts (R+1,)) by all of this layer's kink lines that cross it.
 
+    Region by region (compiled loop, `_kernels.split_layer`): the lines (kink, unit) whose pre-activation
+    is beyond the noise floor on both sides at the region's vertices are applied in kink-major, then unit,
+    order, each clipping every piece of the region it strictly crosses. Returns the final regions (CSR)
+    and the layer-start row of each (R',).
+    """
+    if not kinks:
+        return vertices, starts, np.arange(starts.shape[0] - 1)
+    from depthlab.regions import _kernels  # numba loads on first use, not with `import depthlab`
 
-def _crossed(vertices: np.ndarray, starts: np.ndarray, G: np.ndarray, o: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """(R, D) bool: whether unit j's zero line strictly crosses region r (vertices beyond noise on both sides)."""
-    counts = np.diff(starts)
-    owner = np.repeat(np.arange(counts.shape[0]), counts)  # (V,)
-    out = np.zeros((G.shape[0], G.shape[2]), dtype=bool)
-    block = max(1, 4_000_000 // max(vertices.shape[0], 1))
-    for j0 in range(0, G.shape[2], block):
-        sl = slice(j0, j0 + block)
-        x, y = vertices[:, :1], vertices[:, 1:]  # (V, 1) each
-        z = x * G[owner, 0, sl] + y * G[owner, 1, sl] + o[owner, sl]  # (V, d)
-        eps = noise[owner, sl]  # (V, d)
-        pos = np.logical_or.reduceat(z > eps, starts[:-1], axis=0)  # (R, d)
-        neg = np.logical_or.reduceat(z < -eps, starts[:-1], axis=0)
-        out[:, sl] = pos & neg
-    return out
-
-
-class _RegionBuffer:
-    """Convex polygons in growable buffers: split regions are marked dead and their halves appended."""
-
-    def __init__(self, vertices: np.ndarray, starts: np.ndarray) -> None:
-        n = starts.shape[0] - 1
-        self.verts = np.empty((2 * vertices.shape[0] + 64, 2))
-        self.verts[: vertices.shape[0]] = vertices
-        self.n_verts = vertices.shape[0]
-        self.vstart = np.empty(2 * n + 64, dtype=np.int64)
-        self.vcount = np.empty_like(self.vstart)
-        self.rows = np.empty_like(self.vstart)
-        self.alive = np.zeros(self.vstart.shape[0], dtype=bool)
-        self.vstart[:n], self.vcount[:n] = starts[:-1], np.diff(starts)
-        self.rows[:n], self.alive[:n] = np.arange(n), True
-        self.n = n
-
-    def split(self, crossed: np.ndarray, g: np.ndarray, o: np.ndarray, noise: np.ndarray) -> None:
-        """Clip every live region whose layer-start ancestor row is crossed by g[row] . p + o[row] = 0."""
-        n = self.n
-        idx = np.flatnonzero(self.alive[:n] & crossed[self.rows[:n]])  # (Rc,) candidates
-        if idx.size == 0:
-            return
-        counts = self.vcount[idx]  # (Rc,)
-        sub_starts = np.concatenate([[0], np.cumsum(counts)])
-        vidx = np.repeat(self.vstart[idx] - sub_starts[:-1], counts) + np.arange(sub_starts[-1])  # (Vc,)
-        sv, row_v = self.verts[vidx], np.repeat(self.rows[idx], counts)  # (Vc, 2), (Vc,)
-        z = np.einsum("vi,vi->v", sv, g[row_v]) + o[row_v]  # (Vc,)
-        eps = noise[row_v]  # (Vc,)
-        pos, neg = z > eps, z < -eps
-        split = np.logical_or.reduceat(pos, sub_starts[:-1]) & np.logical_or.reduceat(neg, sub_starts[:-1])  # (Rc,)
-        if not split.any():
-            return
-        vsplit = np.repeat(split, counts)
-        s_counts = counts[split]
-        s_starts = np.concatenate([[0], np.cumsum(s_counts)])
-        sv, sz, sp, sn = sv[vsplit], z[vsplit], pos[vsplit], neg[vsplit]
-        nxt = np.arange(sv.shape[0]) + 1  # (Vs,) next vertex in the same polygon
-        nxt[s_starts[1:] - 1] = s_starts[:-1]
-        crosses = (sp & sn[nxt]) | (sn & sp[nxt])  # (Vs,)
-        lam = np.where(crosses, sz / np.where(crosses, sz - sz[nxt], 1.0), 0.0)  # (Vs,)
-        cut = sv + lam[:, None] * (sv[nxt] - sv)  # (Vs, 2) intersection on edge (i, next i)
-        parents = idx[split]
-        self.alive[parents] = False
-        for keep in (~sn, ~sp):  # positive side, then negative side
-            half_v, half_s = _emit(sv, cut, keep, crosses, s_starts)
-            self._append(half_v, half_s, self.rows[parents])
-
-    def _append(self, vertices: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> None:
-        nv, nr = vertices.shape[0], rows.shape[0]
-        if self.n_verts + nv > self.verts.shape[0]:
-            grown = np.empty((2 * (self.n_verts + nv), 2))
-            grown[: self.n_verts] = self.verts[: self.n_verts]
-            self.verts = grown
-        if self.n + nr > self.vstart.shape[0]:
-            size = 2 * (self.n + nr)
-            for name in ("vstart", "vcount", "rows", "alive"):
-                old = getattr(self, name)
-                new = np.zeros(size, dtype=old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-        self.verts[self.n_verts : self.n_verts + nv] = vertices
-        sl = slice(self.n, self.n + nr)
-        self.vstart[sl], self.vcount[sl] = self.n_verts + starts[:-1], np.diff(starts)
-        self.rows[sl], self.alive[sl] = rows, True
-        self.n_verts += nv
-        self.n += nr
-
-    def compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Live regions as CSR (vertices (V, 2), starts (R+1,)) and their layer-start rows (R,)."""
-        idx = np.flatnonzero(self.alive[: self.n])
-        counts = self.vcount[idx]
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        vidx = np.repeat(self.vstart[idx] - starts[:-1], counts) + np.arange(starts[-1])
-        return self.verts[vidx], starts, self.rows[idx]
-
-
-def _emit(
-    sv: np.ndarray, cut: np.ndarray, keep: np.ndarray, crosses: np.ndarray, sub_starts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One side of the clip: per vertex in order, the vertex if kept, then the edge's cut point if any."""
-    per_vertex = keep.astype(np.int64) + crosses  # (Vs,)
-    at = np.cumsum(per_vertex) - per_vertex  # (Vs,) output position of each vertex's first emission
-    out = np.empty((int(per_vertex.sum()), 2))
-    out[at[keep]] = sv[keep]
-    out[(at + keep)[crosses]] = cut[crosses]
-    totals = np.add.reduceat(per_vertex, sub_starts[:-1])  # (Rs,)
-    return out, np.concatenate([[0], np.cumsum(totals)])
-
-
-def _activate(net: Network, G: np.ndarray, o: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Next layer's input map A (R, 2, D), c (R, D) and this layer's flags (R, F_k) from pre-activations z."""
-    if net.activation == "identity":
-        return G, o, np.zeros((z.shape[0], 0), dtype=bool)
-    if net.activation == "hardtanh":
-        low, high = z > -1, z > 1
-        linear = low & ~high
-        return G * linear[:, None, :], np.where(linear, o, np.where(high, 1.0, -1.0)), np.concatenate([low, high], 1)
-    on = z > 0
-    gain = np.where(on, 1.0, 0.0 if net.activation == "relu" else float(net.negative_slope))  # (R, D)
-    return G * gain[:, None, :], o * gain, on
-
-
-def _order_flags(flags: np.ndarray, net: Network) -> np.ndarray:
-    """Layer-major flags -> `Network.patterns` order (hardtanh: every low flag, then every high flag)."""
-    if net.activation != "hardtanh":
-        return flags
-    D = net.widths[1:-1]
-    lows, highs, at = [], [], 0
-    for d in D:
-        lows.append(flags[:, at : at + d])
-        highs.append(flags[:, at + d : at + 2 * d])
-        at += 2 * d
-    return np.concatenate(lows + highs, axis=1)
+    kink_array = np.asarray(kinks, dtype=np.float64)
+    return _kernels.split_layer(vertices, starts.astype(np.int64), G, o, noise, kink_array)
 
 
 def _signed_areas(vertices: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -13,9 +13,8 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from depthlab.checks import check_int
+from depthlab.checks import as_network, check_int, check_point
 from depthlab.network import Network
-from depthlab.regions.count_1d import _segment_end, as_network
 from depthlab.regions.partition_2d import Plane, as_domain
 
 CHUNK = 65_536  # points per forward pass
@@ -49,7 +48,7 @@ def estimate_regions_1d_sampled(net: Network | nn.Module, a: ArrayLike, b: Array
     120
     """
     net = as_network(net)
-    a, b = _segment_end(a, "a", net.input_dim), _segment_end(b, "b", net.input_dim)
+    a, b = check_point(a, "a", net.input_dim), check_point(b, "b", net.input_dim)
     n = check_int(n_samples, "n_samples", 2)
     t = torch.linspace(0.0, 1.0, n, dtype=torch.float64)  # (n,)
     changes = 0
@@ -78,7 +77,7 @@ def bisect_pattern_changes_1d(
         Sorted change locations; the region count is C + 1.
     """
     net = as_network(net)
-    a, b = _segment_end(a, "a", net.input_dim), _segment_end(b, "b", net.input_dim)
+    a, b = check_point(a, "a", net.input_dim), check_point(b, "b", net.input_dim)
     n = check_int(n_samples, "n_samples", 2)
     t = torch.linspace(0.0, 1.0, n, dtype=torch.float64)  # (n,)
     p = _patterns_along(net, a, b, t)  # (n, F)

@@ -21,6 +21,7 @@ from depthlab.regions.density import (
     random_segments,
     region_density,
 )
+from depthlab.seeds import derive_seed
 
 SQUARE = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]
 BIASED = ("normal", math.sqrt(2.0), 0.5)
@@ -127,7 +128,7 @@ def test_region_density_record_is_consistent():
     assert measured.breakpoints_per_length.shape == (7,) and measured.distances.shape == (50,)
     assert measured.n_neurons == 20
     assert measured.density_per_neuron == pytest.approx(measured.mean_density / 20)
-    x = random_points(3, 50, seed=4, bound=1.0)  # region_density draws its points with seed + 2
+    x = random_points(3, 50, seed=derive_seed(2, "points"), bound=1.0)  # region_density's own point stream
     assert torch.equal(measured.distances, distance_to_boundary(net, x))
 
 

@@ -38,7 +38,6 @@ quadrature (`gaussian_expectation`) with panels split at the kinks of piecewise-
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from depthlab.activations import PIECEWISE_LINEAR, apply_activation, check_activation
+from depthlab.activations import activation as activation_rule
+from depthlab.activations import apply_activation, check_activation
 from depthlab.checks import as_tensor, check_features, check_int
 from depthlab.init import InitSpec, check_init
 from depthlab.network import Network
@@ -353,34 +353,14 @@ def gaussian_expectation(
 
 
 def activation_slope(activation: str, z: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
-    """phi'(z) by autograd through `apply_activation` (torch's conventions at kinks). z: (...,) -> (...,)."""
-    z = z.detach().clone().requires_grad_(True)
-    (slope,) = torch.autograd.grad(apply_activation(activation, z, negative_slope).sum(), z)
-    return slope
+    """phi'(z) from the activation table (`depthlab.activations`; left slope at a kink). z: (...,) -> (...,)."""
+    return activation_rule(check_activation(activation)).gain(z, negative_slope)
 
 
-@functools.lru_cache(maxsize=64)
-def activation_kinks(activation: str, negative_slope: float = 0.01, bound: float = 20.0) -> tuple[float, ...]:
-    """Pre-activations in [-bound, bound] where a piecewise-linear activation's slope jumps; () if smooth.
-
-    Found from `activation_slope` on a grid and bisected to float64 resolution (relu: (0,), hardtanh:
-    (-1, 1)), so the rule stays in `depthlab.activations`.
-    """
-    check_activation(activation)
-    if activation not in PIECEWISE_LINEAR:
-        return ()
-    grid = torch.linspace(-bound, bound, 4001, dtype=torch.float64)
-    slopes = activation_slope(activation, grid, negative_slope)
-    kinks = []
-    for i in torch.nonzero(slopes[1:] != slopes[:-1]).flatten().tolist():
-        lo, hi = float(grid[i]), float(grid[i + 1])
-        left = float(slopes[i])
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            value = float(activation_slope(activation, torch.tensor([mid], dtype=torch.float64), negative_slope))
-            lo, hi = (mid, hi) if value == left else (lo, mid)
-        kinks.append(round(0.5 * (lo + hi), 12) + 0.0)  # + 0.0: no -0.0
-    return tuple(kinks)
+def activation_kinks(activation: str, negative_slope: float = 0.01) -> tuple[float, ...]:
+    """Pre-activations where a piecewise-linear activation's slope jumps (relu: (0,), hardtanh: (-1, 1)); () if
+    smooth. Read from the activation table, so the rule stays in `depthlab.activations`."""
+    return tuple(activation_rule(check_activation(activation)).kinks or ())
 
 
 def _expectation_at(f: Callable[[torch.Tensor], torch.Tensor], activation: str, q: float) -> float:

@@ -30,6 +30,7 @@ from depthlab.network import Network
 from depthlab.regions.count_1d import count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
 from depthlab.regions.partition_2d import Partition2D
+from depthlab.seeds import derive_seed
 
 
 def _check_bound(bound: float) -> float:
@@ -73,7 +74,7 @@ def random_segments(
     if not isinstance(length, (int, float)) or not length > 0:
         raise ValueError(f"The 'length' parameter must be a number > 0. Got {length!r} instead.")
     centres = random_points(input_dim, n_lines, seed, bound)  # (n, D_i)
-    generator = torch.Generator().manual_seed(int(seed) + 1)
+    generator = torch.Generator().manual_seed(derive_seed(seed, "directions"))
     directions = torch.randn(n_lines, input_dim, generator=generator, dtype=torch.float64)  # (n, D_i)
     directions = directions / directions.norm(dim=1, keepdim=True)
     half = 0.5 * float(length) * directions  # (n, D_i)
@@ -205,7 +206,7 @@ def region_density(
     """
     net = as_network(net)
     a, b = random_segments(net.input_dim, n_lines, length, seed, bound)  # (L, D_i) each
-    x = random_points(net.input_dim, n_points, seed + 2, bound)  # (P, D_i)
+    x = random_points(net.input_dim, n_points, derive_seed(seed, "points"), bound)  # (P, D_i)
     return RegionDensity(breakpoints_per_unit_length(net, a, b), distance_to_boundary(net, x), net.n_hidden)
 
 

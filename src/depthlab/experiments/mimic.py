@@ -12,6 +12,7 @@ error rates are another task, so they stand beside ours as "not comparable" and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,6 @@ def _data(name: str, config: dict[str, Any]):
                       seed=config["data_seed"])
     if not n_extra:
         return ds, None
-    from dataclasses import replace
-
     labeled = replace(ds, x=ds.x[:n_train], y=ds.y[:n_train],
                       notes=(*ds.notes, f"rows {n_train}..{n_train + n_extra - 1} used as unlabeled extra points"))
     return labeled, ds.x[n_train:]

@@ -1,0 +1,245 @@
+"""resnet-depth (seeds 002, 003): plain MLPs get hard to fit beyond about 20 layers; residual MLPs do not.
+
+Plain ReLU MLPs (K hidden layers of one width) and residual MLPs (an input projection, L blocks
+h + s relu(Omega h + beta), an output projection; `depthlab.residual`) of the same width on MNIST-1D,
+He-normal initialization, the same optimizer, learning rate, mini-batches and step budget for all. A
+residual net with L blocks has exactly the parameters of a plain net with L + 1 hidden layers
+(`architectures.residual_params`). Two residual variants: s = 1 (He et al.'s identity skip) and the scaled
+one, s = 1/sqrt(L) (Hanin & Rolnick 2018: it keeps the activation length from growing with depth).
+All seeds of one (variant, depth) train together in one `fit_many` call, checkpointed so a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from depthlab.architectures import mlp_params, residual_params
+from depthlab.data import load_dataset
+from depthlab.evidence import compare
+from depthlab.experiments import Experiment
+from depthlab.experiments.random_labels import checkpoint_folder
+from depthlab.lab import rules
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result
+from depthlab.network import Network
+from depthlab.residual import ResidualNetwork
+from depthlab.seeds import derive_seed
+from depthlab.train import accuracy, fit_many
+
+SOURCE = ("Lecture 4M, deep vs. shallow learning (seed 003_aa40f1eda924f9e5.txt: ResNets, Hanin & Rolnick 2018); "
+          "seed 002_53d51d408c58c4ad.txt: 'Fitting of deep models seems to be easier up to about 20 layers'")
+VARIANTS = ("plain", "residual", "scaled_residual")
+DIVERGED = 1e9  # a loss that is not finite (the net blew up) counts as this in the comparisons
+
+
+def _model(variant: str, depth: int, d_in: int, d_out: int, config: dict[str, Any], seed: int):
+    if variant == "plain":
+        return Network.random([d_in, *[config["width"]] * depth, d_out], init="he_normal", seed=seed)
+    return ResidualNetwork.random(d_in, config["width"], depth, d_out, init="he_normal", seed=seed,
+                                  scaled=variant == "scaled_residual")
+
+
+def _jobs(config: dict[str, Any]) -> list[tuple[str, int]]:
+    depths = {"plain": config["plain_depths"], "residual": config["residual_depths"],
+              "scaled_residual": config["residual_depths"] if config["scaled_residual"] else []}
+    return [(variant, d) for variant in VARIANTS for d in depths[variant]]
+
+
+def _train(config: dict[str, Any], ds) -> dict[tuple[str, int], dict[str, list]]:
+    """(variant, depth) -> final training loss and held-out accuracy per seed."""
+    folder = checkpoint_folder(config, "resnet-depth")
+    out = {}
+    for variant, depth in progress(_jobs(config), desc="resnet-depth", total=len(_jobs(config)), unit="model"):
+        seeds = [derive_seed(config["seed"], "init", variant, depth, s) for s in range(config["n_seeds"])]
+        nets = [_model(variant, depth, ds.n_features, ds.n_classes, config, s) for s in seeds]
+        results = fit_many(
+            nets, ds.x, ds.y, loss="cross_entropy", optimizer=config["optimizer"], lr=config["lr"],
+            steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
+            history_every=max(1, config["steps"] // 20), desc=f"{variant} depth {depth}",
+            checkpoint=None if folder is None else folder / f"{variant}{depth}.pt")
+        losses = [r.final_loss if math.isfinite(r.final_loss) else None for r in results]
+        accuracies = [accuracy(r.net, ds.x_test, ds.y_test) if loss is not None else None
+                      for r, loss in zip(results, losses)]
+        out[variant, depth] = {"loss": losses, "accuracy": accuracies}
+    return out
+
+
+def _counted(values: list) -> list[float]:
+    return [DIVERGED if v is None else float(v) for v in values]
+
+
+def max_trainable_depth(losses: dict[int, list], threshold: float) -> dict[str, Any]:
+    """The deepest depth up to which every seed reaches the loss threshold, and whether the transition is decided.
+
+    `losses` maps depth -> final training loss per seed (None = not finite). Decided when every seed reaches
+    the threshold at every depth <= the returned one and no seed reaches it at the next depth (or no deeper
+    depth was run). depth is None when some seed fails already at the shallowest depth.
+    """
+    depths = sorted(losses)
+    reached = {d: [v is not None and v <= threshold for v in losses[d]] for d in depths}
+    last = None
+    for d in depths:
+        if not all(reached[d]):
+            break
+        last = d
+    following = [d for d in depths if last is None or d > last]
+    decided = not following or not any(reached[following[0]])
+    return {"depth": last, "decided": decided, "next_depth": following[0] if following else None}
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Train plain, residual and scaled residual MLPs at each depth; losses, accuracies, trainable depth."""
+    if max(config["plain_depths"]) > max(config["residual_depths"]):
+        raise ValueError("The 'residual_depths' config key must reach at least the deepest of 'plain_depths'. "
+                         f"Got {config['residual_depths']} vs {config['plain_depths']}.")
+    ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
+                      seed=config["data_seed"])
+    measured = _train(config, ds)
+    metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "width": config["width"],
+                               "loss_threshold": config["loss_threshold"]}
+    trainable = {}
+    for variant in VARIANTS:
+        depths = [d for v, d in measured if v == variant]
+        if not depths:
+            continue
+        metrics[f"{variant}_loss_by_depth"] = {str(d): measured[variant, d]["loss"] for d in depths}
+        metrics[f"{variant}_accuracy_by_depth"] = {str(d): measured[variant, d]["accuracy"] for d in depths}
+        trainable[variant] = max_trainable_depth({d: measured[variant, d]["loss"] for d in depths},
+                                                 config["loss_threshold"])
+        metrics[f"{variant}_max_trainable_depth"] = trainable[variant]["depth"]
+    rows = [{"variant": v, "depth": d, "seed_index": s,
+             "params": mlp_params(ds.n_features, [config["width"]] * d, ds.n_classes) if v == "plain"
+             else residual_params(ds.n_features, config["width"], d, ds.n_classes),
+             "train_loss": loss, "test_accuracy": acc}
+            for (v, d), m in measured.items() for s, (loss, acc) in enumerate(zip(m["loss"], m["accuracy"]))]
+    return Result(
+        metrics=metrics,
+        references=_references(measured, trainable, config),
+        tables={"losses": rows},
+        figures={"loss_vs_depth": _figure(measured, config)},
+        data=ds.describe(),
+        notes=_notes(config),
+    )
+
+
+def _deep_and_shallow(config: dict[str, Any]) -> tuple[int, int]:
+    """The deepest plain depth and the deepest plain depth <= 20 (the lecture's easy range)."""
+    plain = sorted(config["plain_depths"])
+    easy = [d for d in plain if d <= 20] or plain[:1]
+    return plain[-1], easy[-1]
+
+
+def _references(measured: dict, trainable: dict[str, dict], config: dict[str, Any]) -> list[Reference]:
+    options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
+    deep, easy = _deep_and_shallow(config)
+    loss = {key: _counted(m["loss"]) for key, m in measured.items()}
+    harder = compare(loss["plain", deep], loss["plain", easy], "greater", **options)
+    residual_better = compare(loss["residual", deep], loss["plain", deep], "less", **options)
+    plain = trainable["plain"]
+    window = config["about_depth_window"]
+    if plain["decided"] and plain["depth"] is not None and plain["next_depth"] is not None:
+        about = "reproduced" if window[0] <= plain["depth"] <= window[1] else "differs"
+    else:
+        about = "inconclusive"
+    threshold = config["loss_threshold"]
+    references = [
+        Reference(
+            "Plain nets stop reaching the training-loss threshold at about 20 layers", SOURCE, "about 20 layers",
+            f"every seed reaches loss <= {threshold} up to depth {plain['depth']}"
+            + (f", not at {plain['next_depth']}" if plain["next_depth"] else ""),
+            about,
+            f"depths {sorted(config['plain_depths'])}, {config['n_seeds']} seeds, {config['steps']} "
+            f"{config['optimizer']} steps at lr {config['lr']}: the deepest depth where every seed reaches the "
+            f"threshold, decided when no seed reaches it at the next depth; reproduced when that depth is in "
+            f"[{window[0]}, {window[1]}] ('about 20'), differs outside, inconclusive when seeds disagree at the "
+            "transition or every depth reaches it. The "
+            "depth depends on the width, step budget and learning rate (stated here).",
+        ),
+        Reference(
+            f"Fitting gets harder with depth: plain depth {deep} ends at a higher training loss than depth {easy}",
+            SOURCE, "harder beyond about 20 layers",
+            f"median loss {harder.median_a:.4g} vs {harder.median_b:.4g}", harder.verdict,
+            f"final training loss over seeds (one-sided, greater; not finite counted as {DIVERGED:g}): "
+            f"{harder.summary()}",
+        ),
+        Reference(
+            f"Residual connections fix it: residual depth {deep} ends at a lower training loss than plain depth {deep}",
+            SOURCE, "ResNets train deep",
+            f"median loss {residual_better.median_a:.4g} vs {residual_better.median_b:.4g}",
+            residual_better.verdict,
+            f"s = 1 (identity skip); one-sided, less; not finite counted as {DIVERGED:g}: {residual_better.summary()}",
+        ),
+    ]
+    if config["scaled_residual"]:
+        deepest = max(config["residual_depths"])
+        scaled = compare(loss["scaled_residual", deepest], loss["residual", deepest], "less", **options)
+        references.append(Reference(
+            f"Scaled residual branches (s = 1/sqrt(L)) train at least as well at depth {deepest} as s = 1",
+            "Hanin & Rolnick 2018 (FM1 in ResNets avoided by scaling the branches)", "scaled branches keep FM1 away",
+            f"median loss {scaled.median_a:.4g} (scaled) vs {scaled.median_b:.4g} (s = 1)", scaled.verdict,
+            f"one-sided, less; not finite counted as {DIVERGED:g}: {scaled.summary()}",
+        ))
+    return references
+
+
+def _figure(measured: dict, config: dict[str, Any]) -> Figure:
+    figure = Figure(figsize=(11, 4.2))
+    axes = figure.subplots(1, 2)
+    for variant in VARIANTS:
+        depths = sorted(d for v, d in measured if v == variant)
+        if not depths:
+            continue
+        loss = [np.median(_counted(measured[variant, d]["loss"])) for d in depths]
+        acc = [np.median([a for a in measured[variant, d]["accuracy"] if a is not None] or [np.nan]) for d in depths]
+        axes[0].loglog(depths, loss, "o-", label=variant)
+        axes[1].semilogx(depths, acc, "o-", label=variant)
+    axes[0].axhline(config["loss_threshold"], color="grey", ls="--", lw=1, label="threshold")
+    axes[0].set(xlabel="depth (hidden layers / blocks)", ylabel="final training loss (median over seeds)")
+    axes[1].set(xlabel="depth", ylabel="held-out accuracy (median)")
+    for ax in axes:
+        ax.legend()
+    figure.suptitle(f"MNIST-1D, width {config['width']}, {config['steps']} {config['optimizer']} steps")
+    figure.tight_layout()
+    return figure
+
+
+def _notes(config: dict[str, Any]) -> list[str]:
+    notes = [
+        "He-normal weights (variance 2 / fan-in), zero-mean biases as `init.init_layer` draws them, for every layer of "
+        "every variant; float32 training; mini-batches drawn in one order shared by all models.",
+        "A residual net with L blocks has the parameters of a plain net with L + 1 hidden layers; depth means hidden "
+        "layers (plain) or blocks (residual).",
+        f"Scaled variant: branches multiplied by 1/sqrt(L) (not a zero-initialized last layer). A loss that is not "
+        f"finite (overflow) is reported as null and counted as {DIVERGED:g} in the comparisons.",
+    ]
+    if config["quick"]:
+        notes.append("Quick size: fewer depths, examples and steps than the full run; same code.")
+    return notes
+
+
+EXPERIMENT = Experiment(
+    name="resnet-depth",
+    claim="Plain MLPs stop reaching a training-loss threshold beyond about 20 layers under one optimizer and step "
+          "budget; residual MLPs of the same width keep training to 200 blocks.",
+    source=SOURCE,
+    defaults={"width": 64, "plain_depths": [2, 5, 10, 20, 30, 50, 100],
+              "residual_depths": [2, 5, 10, 20, 30, 50, 100, 200], "scaled_residual": True, "n_train": 4000,
+              "n_test": 1000, "data_seed": 42, "optimizer": "adam", "lr": 1e-3, "steps": 3000, "batch_size": 128,
+              "n_seeds": 3, "loss_threshold": 0.5, "about_depth_window": [10, 40], "confidence": 0.95,
+              "checkpoint_dir": ""},
+    quick={"width": 16, "plain_depths": [2, 10, 30], "residual_depths": [2, 10, 30], "n_train": 400, "n_test": 200,
+           "steps": 150, "batch_size": 100, "lr": 3e-3, "loss_threshold": 1.5},
+    rules={"width": rules.integer(1), "plain_depths": rules.int_list(1, distinct=True),
+           "residual_depths": rules.int_list(1, distinct=True), "scaled_residual": rules.boolean(),
+           "n_train": rules.integer(2), "n_test": rules.integer(1), "data_seed": rules.integer(0),
+           "optimizer": rules.choice("gd", "sgd", "adam"), "lr": rules.number(0, exclusive_minimum=True),
+           "steps": rules.integer(1), "batch_size": rules.integer(1), "n_seeds": rules.integer(1),
+           "loss_threshold": rules.number(0, exclusive_minimum=True), "about_depth_window": rules.interval(),
+           "confidence": rules.number(0.5, 0.999)},
+    run=run,
+    order=110,
+)

@@ -1,0 +1,158 @@
+"""width-profile (seed 003): "width should grow with depth; even a single narrow layer makes training hard".
+
+Deep ReLU MLPs on MNIST-1D, all at one parameter budget (`architectures.profile_widths`): constant width,
+growing (a linear ramp from w to `ratio` w), shrinking (the reverse), and constant width with one narrow
+layer of 2, 4 or 8 units in the middle or as the first hidden layer (near the input). Same He
+initialization, optimizer, learning rate, mini-batches and step budget for all; the seeds of one profile
+train together in one `fit_many` call, checkpointed so a rerun resumes. Each profile's sum_j 1/n_j (the
+exponent of Hanin & Rolnick 2018's FM2) is reported next to its losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from depthlab.architectures import mlp_params, profile_widths
+from depthlab.data import load_dataset
+from depthlab.evidence import compare
+from depthlab.experiments import Experiment
+from depthlab.experiments.random_labels import checkpoint_folder
+from depthlab.lab import rules
+from depthlab.lab.progress import progress
+from depthlab.lab.result import Reference, Result
+from depthlab.seeds import derive_seed
+from depthlab.train import NetworkBatch, accuracy, fit_many
+
+SOURCE = "Lecture 4M, deep vs. shallow learning, slide 24 (seed 003_aa40f1eda924f9e5.txt); Hanin & Rolnick 2018"
+
+
+def profiles(config: dict[str, Any], n_features: int, n_classes: int) -> dict[str, list[int]]:
+    """Profile name -> hidden widths at the budget: constant, growing, shrinking, narrow<w>_<position>."""
+    common = {"budget": config["budget"], "depth": config["depth"], "input_dim": n_features, "output_dim": n_classes}
+    out = {name: profile_widths(profile=name, ratio=config["ratio"], **common)
+           for name in ("constant", "growing", "shrinking")}
+    for position in config["narrow_positions"]:
+        for w in config["narrow_widths"]:
+            out[f"narrow{w}_{position}"] = profile_widths(profile="narrow", narrow_width=w, narrow_position=position,
+                                                          **common)
+    return out
+
+
+def _train(config: dict[str, Any], ds, shapes: dict[str, list[int]]) -> dict[str, dict[str, list[float]]]:
+    folder = checkpoint_folder(config, "width-profile")
+    out = {}
+    for name in progress(list(shapes), desc="width-profile", total=len(shapes), unit="profile"):
+        seeds = [derive_seed(config["seed"], "init", name, s) for s in range(config["n_seeds"])]
+        batch = NetworkBatch.random([ds.n_features, *shapes[name], ds.n_classes], seeds, init="he_normal")
+        results = fit_many(
+            batch, ds.x, ds.y, loss="cross_entropy", optimizer=config["optimizer"], lr=config["lr"],
+            steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
+            history_every=max(1, config["steps"] // 20), desc=f"profile {name}",
+            checkpoint=None if folder is None else folder / f"{name}.pt")
+        out[name] = {"train_loss": [r.final_loss for r in results],
+                     "test_accuracy": [accuracy(r.net, ds.x_test, ds.y_test) for r in results],
+                     "curves": [(r.history_steps, r.losses) for r in results]}
+    return out
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Train every profile at the budget over seeds; training loss, held-out accuracy, two verdicts."""
+    ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
+                      seed=config["data_seed"])
+    shapes = profiles(config, ds.n_features, ds.n_classes)
+    measured = _train(config, ds, shapes)
+    metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "budget": config["budget"], "depth": config["depth"]}
+    for name, m in measured.items():
+        metrics[f"{name}_train_loss"] = float(np.median(m["train_loss"]))
+        metrics[f"{name}_test_accuracy"] = float(np.median(m["test_accuracy"]))
+    rows = [{"profile": name, "seed_index": s, "widths": "-".join(map(str, shapes[name])),
+             "params": mlp_params(ds.n_features, shapes[name], ds.n_classes),
+             "sum_inverse_widths": sum(1 / w for w in shapes[name]), "train_loss": loss, "test_accuracy": acc}
+            for name, m in measured.items()
+            for s, (loss, acc) in enumerate(zip(m["train_loss"], m["test_accuracy"]))]
+    return Result(
+        metrics=metrics,
+        references=_references(measured, shapes, config),
+        tables={"profiles": rows},
+        figures={"training_loss": _figure(measured, config)},
+        data=ds.describe(),
+        notes=_notes(config, shapes, ds),
+    )
+
+
+def _references(measured: dict, shapes: dict[str, list[int]], config: dict[str, Any]) -> list[Reference]:
+    options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
+    loss = {name: m["train_loss"] for name, m in measured.items()}
+    grows = compare(loss["growing"], loss["shrinking"], "less", **options)
+    versus_constant = compare(loss["growing"], loss["constant"], "less", **options)
+    references = [Reference(
+        "Width should grow with depth: a growing profile trains to a lower loss than a shrinking one at one budget",
+        SOURCE, "width should grow with depth",
+        f"median training loss growing {grows.median_a:.4g} vs shrinking {grows.median_b:.4g} "
+        f"(constant {np.median(loss['constant']):.4g})", grows.verdict,
+        f"final training loss over seeds, one-sided (less): {grows.summary()}. Growing vs constant: "
+        f"{versus_constant.verdict} ({versus_constant.summary()}). Ramp ratio {config['ratio']}; widths "
+        f"growing {shapes['growing']}, shrinking {shapes['shrinking']}.",
+    )]
+    for name in (n for n in shapes if n.startswith("narrow")):
+        hard = compare(loss[name], loss["constant"], "greater", **options)
+        references.append(Reference(
+            f"A single narrow layer makes training hard: {name} ends at a higher training loss than constant width",
+            SOURCE, "even a single narrow layer makes training hard",
+            f"median training loss {hard.median_a:.4g} vs constant {hard.median_b:.4g}", hard.verdict,
+            f"widths {shapes[name]} vs {shapes['constant']}; one-sided (greater): {hard.summary()}",
+        ))
+    return references
+
+
+def _figure(measured: dict, config: dict[str, Any]) -> Figure:
+    figure = Figure(figsize=(8, 4.5))
+    ax = figure.subplots()
+    for name, m in measured.items():
+        steps = m["curves"][0][0]
+        ax.semilogy(steps, np.median([c[1] for c in m["curves"]], axis=0), label=name)
+    ax.set(xlabel="step", ylabel="training loss (mini-batch, median over seeds)",
+           title=f"MNIST-1D, depth {config['depth']}, budget {config['budget']:,} parameters")
+    ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def _notes(config: dict[str, Any], shapes: dict[str, list[int]], ds) -> list[str]:
+    counts = ", ".join(f"{n}: {mlp_params(ds.n_features, w, ds.n_classes):,}" for n, w in shapes.items())
+    notes = [
+        f"Parameters per profile (budget {config['budget']:,}): {counts}.",
+        "He-normal initialization, float32, one mini-batch order shared by all models; 'input' puts the narrow "
+        "layer first (right after the input), 'middle' at hidden layer depth // 2.",
+        "A narrow layer also limits what the net can express (a bottleneck); the verdicts are about the training loss "
+        "reached under one step budget, not about what the architecture could fit.",
+    ]
+    if config["quick"]:
+        notes.append("Quick size: a smaller net, budget, data set and step budget than the full run; same code.")
+    return notes
+
+
+EXPERIMENT = Experiment(
+    name="width-profile",
+    claim="At one parameter budget, deep MLPs whose width grows with depth train better than shrinking ones, and one "
+          "narrow layer makes training hard.",
+    source=SOURCE,
+    defaults={"depth": 12, "budget": 30000, "ratio": 4.0, "narrow_widths": [2, 4, 8],
+              "narrow_positions": ["middle", "input"], "n_train": 4000, "n_test": 1000, "data_seed": 42,
+              "optimizer": "adam", "lr": 1e-3, "steps": 3000, "batch_size": 128, "n_seeds": 3, "confidence": 0.95,
+              "checkpoint_dir": ""},
+    quick={"depth": 8, "budget": 4000, "narrow_widths": [2], "narrow_positions": ["middle"], "n_train": 400,
+           "n_test": 200, "steps": 200, "batch_size": 100, "lr": 3e-3},
+    rules={"depth": rules.integer(2, 64), "budget": rules.integer(100),
+           "ratio": rules.number(1, exclusive_minimum=True),
+           "narrow_widths": rules.int_list(1, distinct=True),
+           "narrow_positions": rules.choice_list(("input", "middle")), "n_train": rules.integer(2),
+           "n_test": rules.integer(1), "data_seed": rules.integer(0), "optimizer": rules.choice("gd", "sgd", "adam"),
+           "lr": rules.number(0, exclusive_minimum=True), "steps": rules.integer(1), "batch_size": rules.integer(1),
+           "n_seeds": rules.integer(1), "confidence": rules.number(0.5, 0.999)},
+    run=run,
+    order=112,
+)

@@ -63,13 +63,6 @@ def checkpoint_folder(config: dict[str, Any], name: str = "random-labels") -> Pa
     return Path("runs") / ".checkpoints" / name / digest.hexdigest()[:12]
 
 
-def _checkpoint_dir_rule(key: str, value: Any) -> None:
-    """A folder path, "" (the default folder) or "off"."""
-    if not isinstance(value, str):
-        raise ValueError(f"The '{key}' config key must be a folder path, \"\" (default folder) or \"off\". "
-                         f"Got {value!r} instead.")
-
-
 def _label_sets(ds, config: dict[str, Any]) -> torch.Tensor:
     """(2 S, N): S random label sets (one per seed index, shared by every depth), then S copies of the true ones."""
     n = config["n_seeds"]
@@ -279,7 +272,7 @@ EXPERIMENT = Experiment(
            "data_seed": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
            "max_epochs": rules.int_list(1), "n_seeds": rules.integer(1), "history_every": rules.integer(1),
            "probe_steps": rules.integer(1), "confidence": rules.number(0.5, 0.999),
-           "checkpoint_dir": _checkpoint_dir_rule},
+           "checkpoint_dir": rules.checkpoint_dir()},
     run=run,
     order=60,
 )

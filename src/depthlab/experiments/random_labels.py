@@ -12,18 +12,14 @@ labels. Every seed of one depth, random and true labels, trains together in one 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from depthlab import train as train_package
 from depthlab.architectures import mlp_params
 from depthlab.data import load_dataset, random_labels
 from depthlab.evidence import compare, rank_correlation
@@ -32,6 +28,7 @@ from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, fit_many
+from depthlab.train.checkpoint import checkpoint_folder  # noqa: F401 (imported from here by other experiments)
 from depthlab.train.sweeps import epochs_to_fit
 
 SOURCE = "Prince, Understanding Deep Learning, Fig. 20.2 (seed 002_53d51d408c58c4ad.txt)"
@@ -47,20 +44,6 @@ def _architectures(config: dict[str, Any], n_features: int, n_classes: int) -> d
                          f"architecture. Got lengths {lengths}.")
     return {depth: [n_features, *[width] * depth, n_classes]
             for depth, width in zip(config["depths"], config["hidden_widths"])}
-
-
-def checkpoint_folder(config: dict[str, Any], name: str = "random-labels") -> Path | None:
-    """`checkpoint_dir` if set, else runs/.checkpoints/NAME/<hash of the config and of the training code>, so a
-    rerun of the same config with the same code resumes and anything else starts afresh; None when it is "off"."""
-    if config["checkpoint_dir"] == "off":
-        return None
-    if config["checkpoint_dir"]:
-        return Path(config["checkpoint_dir"])
-    relevant = {k: v for k, v in config.items() if k not in ("checkpoint_dir", "data_dir")}
-    digest = hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode())
-    for source in sorted(Path(train_package.__file__).parent.glob("*.py")):  # new training code, new checkpoints
-        digest.update(source.read_bytes())
-    return Path("runs") / ".checkpoints" / name / digest.hexdigest()[:12]
 
 
 def _label_sets(ds, config: dict[str, Any]) -> torch.Tensor:
@@ -91,7 +74,7 @@ def _train(config: dict[str, Any]) -> tuple[dict, dict, dict[str, Any], Any]:
           + ", ".join(f"depth {d}: {r:.1f}" for d, r in rates.items())
           + f"; projected at most {projected / 3600:.2f} h for the configured budgets (less as models fit)",
           file=sys.stderr, flush=True)
-    folder = checkpoint_folder(config)
+    folder = checkpoint_folder(config, "random-labels")
     results = {}
     for depth, widths in architectures.items():
         seeds = [derive_seed(config["seed"], "init", depth, kind, s)

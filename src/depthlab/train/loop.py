@@ -29,7 +29,7 @@ from depthlab.checks import as_tensor, check_int
 from depthlab.lab.progress import progress
 from depthlab.network import Network
 from depthlab.train.batch import NetworkBatch
-from depthlab.train.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from depthlab.train.checkpoint import checkpoint_error, fingerprint, load_checkpoint, save_checkpoint
 from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss
 from depthlab.train.optim import OPTIMIZERS, StackedOptimizer
 
@@ -257,6 +257,10 @@ def _inputs(batch, x, y, loss: str, dtype: torch.dtype, shared_only: bool):
 
 
 # ---------------------------------------------------------------------------------------- the run
+class _Mismatch(ValueError):
+    """A checkpoint's content does not fit the run (the message names what)."""
+
+
 class _Run:
     """Working state: the models still training (`active`, original indices) and everything per model."""
 
@@ -375,21 +379,72 @@ class _Run:
 
     # -------------------------------------------------------------- checkpoints
     def state(self, done: bool) -> dict:
+        """The run as plain data (tensors, lists, dicts, numbers): what a checkpoint holds."""
         return {
             "done": done, "step": self.step, "elapsed": self.elapsed, "active": self.active.clone(),
             "params": [p.detach().cpu().clone() for p in self.params], "finished": self.finished,
-            "results": self.results, "optimizer": self.optimizer.state_dict(),
+            "results": [{k: v for k, v in vars(r).items() if k != "net"} for r in self.results],
+            "optimizer": self.optimizer.state_dict(),
             "generators": [g.get_state() for g in self.generators], "orders": self.orders,
             "cursor": self.cursor, "x": self.x.cpu() if self.x_per_model else None,
             "y": self.y.cpu() if self.y_per_model else None,
         }
 
-    def restore(self, state: dict) -> None:
-        self.step, self.elapsed, self.active = state["step"], state["elapsed"], state["active"]
-        self.params = [p.to(self.device) for p in state["params"]]
+    def restore(self, state: dict, path) -> None:
+        """Continue from a checkpoint's `state()`; a state that does not fit this run is a `CheckpointError`."""
+        try:
+            self._check_state(state)
+        except _Mismatch as error:
+            raise checkpoint_error(path, f"its {error} do not fit these models") from None
+        except (KeyError, TypeError, IndexError, ValueError, RuntimeError, AttributeError) as error:
+            raise checkpoint_error(path, f"{type(error).__name__} while checking it") from None
+        try:
+            self._restore(state)
+        except (KeyError, TypeError, IndexError, ValueError, RuntimeError, AttributeError) as error:
+            raise checkpoint_error(path, f"{type(error).__name__} while restoring") from None
+
+    def _check_state(self, state: dict) -> None:
+        """Shapes and counts of a checkpoint against this run's models (raises _Mismatch when they differ)."""
+        shapes = [tuple(p.shape[1:]) for p in self.template.parameters()]
+        active = state["active"]
+        if not (torch.is_tensor(active) and active.ndim == 1 and active.dtype == torch.long):
+            raise _Mismatch("active")
+        k, m = len(active), len(self.results)
+        if k and (int(active.min()) < 0 or int(active.max()) >= m or len(set(active.tolist())) != k):
+            raise _Mismatch("active")
+        params = state["params"]
+        if len(params) != len(shapes) or any(not torch.is_tensor(p) or tuple(p.shape) != (k, *s)
+                                             for p, s in zip(params, shapes)):
+            raise _Mismatch("parameter shapes")
+        finished = state["finished"]
+        if set(finished) | set(active.tolist()) != set(range(m)) or any(
+                len(ps) != len(shapes) or any(tuple(p.shape) != s for p, s in zip(ps, shapes))
+                for ps in finished.values()):
+            raise _Mismatch("finished models")
+        if len(state["results"]) != m or not all(isinstance(r, dict) for r in state["results"]):
+            raise _Mismatch("results")
+        if not isinstance(state["step"], int) or not 0 <= state["step"] <= self.total:
+            raise _Mismatch("step")
+        n_generators = 1 if self.shared_order else k
+        generators, orders = state["generators"], state["orders"]
+        if len(generators) != n_generators or len(orders) != (0 if self.full_batch else n_generators):
+            raise _Mismatch("generators")
+        if any(not torch.is_tensor(o) or tuple(o.shape) != (self.n,) for o in orders):
+            raise _Mismatch("orders")
+        for kept in (state["optimizer"]["buffers"], state["optimizer"]["second"]):
+            if kept is not None and [tuple(b.shape) for b in kept] != [tuple(p.shape) for p in params]:
+                raise _Mismatch("optimizer state")
+        for name, per_model, data in (("x", self.x_per_model, self.x), ("y", self.y_per_model, self.y)):
+            if per_model and tuple(state[name].shape) != (k, *data.shape[1:]):
+                raise _Mismatch(name)
+
+    def _restore(self, state: dict) -> None:
+        self.step, self.elapsed, self.active = state["step"], float(state["elapsed"]), state["active"]
+        self.params = [p.to(device=self.device, dtype=self.o["dtype"]) for p in state["params"]]
         if not self.manual:
             self.params = [p.requires_grad_() for p in self.params]
-        self.finished, self.results = state["finished"], state["results"]
+        self.finished = {int(m): list(ps) for m, ps in state["finished"].items()}
+        self.results = [FitResult(net=None, **r) for r in state["results"]]
         self.optimizer.load_state_dict(state["optimizer"], self.device)
         self.generators = [torch.Generator() for _ in state["generators"]]
         for g, s in zip(self.generators, state["generators"]):
@@ -437,11 +492,9 @@ def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
         saved = load_checkpoint(o["checkpoint"])
         if saved is not None:
             if saved.get("fingerprint") != key:
-                raise ValueError(
-                    f"The 'checkpoint' parameter points to {o['checkpoint']}, a checkpoint of another run "
-                    "(different models, data or settings). Delete it or choose another path."
-                )
-            run.restore(saved)
+                raise checkpoint_error(o["checkpoint"], "a checkpoint of another run: different models, data or "
+                                       "settings; or choose another path")
+            run.restore(saved, o["checkpoint"])
     started = time.perf_counter()
     base = run.elapsed
     with _deferred_interrupt(key is not None) as interrupted:

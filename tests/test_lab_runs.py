@@ -65,3 +65,53 @@ def test_to_jsonable_handles_tensors_and_numpy():
 
     got = to_jsonable({"t": torch.tensor([1.5]), "n": np.int64(3), "inf": math.inf, "tuple": (1, 2)})
     assert got == {"t": [1.5], "n": 3, "inf": "inf", "tuple": [1, 2]}
+
+
+def _write_ten(root: str, barrier) -> None:
+    import depthlab.lab.runs as runs
+
+    runs.time.strftime = lambda *_: "20250101-000000"  # every writer wants the same folder names (this process only)
+    barrier.wait()
+    for _ in range(10):
+        write_run("demo", "c", "s", {"seed": 0}, Result(metrics={"n": 1}), root)
+
+
+def test_concurrent_writers_lose_no_run(tmp_path):
+    """4 processes x 10 write_run into one parent within the same seconds: 40 complete folders, no staging left."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    workers = [context.Process(target=_write_ten, args=(str(tmp_path), barrier)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    runs = list_runs(tmp_path)
+    assert len(runs) == 40 and len({r.name for r in runs}) == 40
+    assert all(json.loads((r / "metrics.json").read_text())["metrics"] == {"n": 1} for r in runs)
+    assert not [p for p in (tmp_path / "demo").iterdir() if p.name.startswith(".")]
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_stale_staging_of_a_killed_writer_is_removed_but_a_live_ones_is_kept(tmp_path):
+    import os
+
+    parent = tmp_path / "demo"
+    parent.mkdir()
+    dead = parent / f".run.{_dead_pid()}-1.tmp"  # what kill -9 during write_run leaves
+    dead.mkdir()
+    (dead / "metrics.json").write_text("{")
+    live = parent / f".run.{os.getppid()}-1.tmp"  # a writer that is still running
+    live.mkdir()
+    folder = write_run("demo", "c", "s", {}, Result(metrics={}), tmp_path)
+    assert not dead.exists() and live.exists() and folder.is_dir()

@@ -1,12 +1,14 @@
 """Writing run folders atomically: runs/NAME/TIMESTAMP/ with config, metrics, tables, figures, report.
 
-Everything is written into a hidden temporary folder beside the target and renamed into place at
-the end, so an interrupted or failed run never leaves a half-written folder behind.
+Everything is written into a hidden staging folder beside the target and renamed onto a folder name
+claimed atomically at the end, so an interrupted or failed run never leaves a half-written folder behind
+and two runs finishing together both keep their folders.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import os
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from depthlab.atomic import remove_stale, staging_path
 from depthlab.lab.format import format_value
 from depthlab.lab.result import Result, verdict_label
 
@@ -98,22 +101,49 @@ def _write_table(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writerows({k: format_value(to_jsonable(v)) for k, v in row.items()} for row in rows)
 
 
-def _unique_folder(parent: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate, n = parent / stamp, 1
-    while candidate.exists():
-        candidate, n = parent / f"{stamp}-{n}", n + 1
-    return candidate
+def claim_folder(parent: Path, stem: str | None = None) -> Path:
+    """Create and return a new empty folder parent/STEM (or STEM-1, STEM-2, ...; STEM defaults to the time stamp).
+
+    The name is claimed with `os.mkdir`, which fails when it exists, so two processes finishing at the same
+    moment never pick the same folder.
+    """
+    stem = stem or time.strftime("%Y%m%d-%H%M%S")
+    for n in range(100_000):
+        candidate = parent / (stem if n == 0 else f"{stem}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise RuntimeError(f"could not claim a free folder name {stem}-N under {parent}")
+
+
+def _move_into_place(staging: Path, parent: Path) -> Path:
+    """Rename the complete staging folder onto a freshly claimed (empty) folder; retry if someone took it."""
+    while True:
+        final = claim_folder(parent)
+        try:
+            os.rename(staging, final)  # onto an empty directory: atomic replace on POSIX
+            return final
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                final.rmdir()
+                raise
 
 
 def write_run(
     name: str, claim: str, source: str, config: dict[str, Any], result: Result, out_root: str | Path,
     seconds: float = 0.0,
 ) -> Path:
-    """Write the run folder out_root/name/TIMESTAMP atomically and return its path."""
+    """Write the run folder out_root/name/TIMESTAMP atomically and return its path.
+
+    Everything goes into a staging folder first (stale ones of killed processes are removed); the finished
+    folder is renamed onto a name claimed atomically, so concurrent writers never lose a run.
+    """
     parent = Path(out_root) / name
     parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".tmp-{os.getpid()}-{time.time_ns()}"
+    remove_stale(parent)
+    staging = staging_path(parent / "run")
     staging.mkdir()
     try:
         (staging / "config.json").write_text(json.dumps(to_jsonable(config), indent=2))
@@ -124,9 +154,7 @@ def write_run(
         for figure_name, figure in result.figures.items():
             figure.savefig(staging / f"{figure_name}.png", dpi=110, bbox_inches="tight")
         (staging / "report.md").write_text(report_markdown(name, claim, source, config, result))
-        final = _unique_folder(parent)
-        os.rename(staging, final)
-        return final
+        return _move_into_place(staging, parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

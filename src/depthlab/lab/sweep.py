@@ -27,7 +27,6 @@ import json
 import math
 import os
 import re
-import shutil
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,11 +38,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab import grid as grids
+from depthlab.atomic import remove_stale, write_bytes, write_text
 from depthlab.experiments import Experiment
 from depthlab.lab.config import parse_value
 from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
 from depthlab.lab.format import format_value
 from depthlab.lab.progress import progress_bar
+from depthlab.lab.result import warn
 from depthlab.lab.runs import to_jsonable
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")
@@ -225,27 +226,34 @@ def _cells_root(folder: Path, cell: Cell) -> Path:
 
 
 def read_back(folder: Path, cell: Cell, name: str) -> CellOutcome | None:
-    """The outcome of a cell finished earlier (its run folder's metrics.json), or None."""
+    """The outcome of a cell finished earlier (its run folder's metrics.json), or None.
+
+    A run folder whose metrics.json cannot be read (damaged by hand or by a disk) is not a finished cell:
+    it is skipped with a warning naming it, and the cell runs again.
+    """
     parent = _cells_root(folder, cell) / name
     runs = sorted(p for p in parent.glob("*") if not p.name.startswith(".") and (p / "metrics.json").is_file())
     for run in runs:
-        document = json.loads((run / "metrics.json").read_text())
+        try:
+            document = json.loads((run / "metrics.json").read_text())
+            seconds = float(document.get("seconds", 0.0))
+            if not isinstance(document.get("metrics", {}), dict) or not isinstance(document.get("references", []),
+                                                                                    list):
+                raise TypeError("metrics or references")
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            warn(f"sweep: {run} has a damaged metrics.json ({type(error).__name__}); the cell runs again")
+            continue
         if document.get("seed") == cell.seed:  # a folder from another seed rule is not this cell
-            return CellOutcome("ok", float(document.get("seconds", 0.0)), document=document, run_dir=str(run))
+            return CellOutcome("ok", seconds, document=document, run_dir=str(run))
     return None
 
 
 def _remove_stale_staging(folder: Path) -> None:
-    """Staging folders left by a killed sweep (write_run's .tmp-*) are never complete: remove them."""
-    for staging in folder.glob("cells/*/*/.tmp-*"):
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and os.replace: never half-written."""
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    staging.write_text(text)
-    os.replace(staging, path)
+    """Staging files and folders left by a killed sweep (its pid is gone) are never complete: remove them.
+    A live process's staging (another sweep writing the same cells) is left alone."""
+    remove_stale(folder)
+    for parent in folder.glob("cells/*/*"):
+        remove_stale(parent)
 
 
 # -------------------------------------------------------------------------------------------- table
@@ -394,7 +402,7 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     cells = spec.cells(experiment)
     folder = sweep_folder(out_root, spec)
     (folder / "cells").mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / "sweep.json", json.dumps(spec.document(), indent=2))
+    write_text(folder / "sweep.json", json.dumps(spec.document(), indent=2))
     _remove_stale_staging(folder)
     outcomes: dict[int, CellOutcome] = {}
     for cell in cells:
@@ -408,8 +416,8 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     rows = [cell_row(cell, outcomes[cell.index], folder) for cell in cells]
     result = SweepOutcome(folder, rows, table_columns(rows), len(tasks), resumed,
                           [(c.label, outcomes[c.index].error) for c in cells if outcomes[c.index].status != "ok"])
-    write_atomic(folder / "table.json", json.dumps(result.document(spec), indent=2))
-    write_atomic(folder / "table.csv", table_csv(rows, result.columns))
+    write_text(folder / "table.json", json.dumps(result.document(spec), indent=2))
+    write_text(folder / "table.csv", table_csv(rows, result.columns))
     for metric in plots:
         _write_plot(metric, spec, rows, folder, result)
     return result
@@ -439,7 +447,7 @@ def _write_plot(metric: str, spec: SweepSpec, rows: Sequence[dict[str, Any]], fo
         return
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", metric)
     path = folder / f"plot-{safe}.png"
-    staging = folder / f".plot-{safe}.tmp-{os.getpid()}.png"
-    figure.savefig(staging, dpi=110, bbox_inches="tight")
-    os.replace(staging, path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    write_bytes(path, buffer.getvalue())
     result.figures.append(path)

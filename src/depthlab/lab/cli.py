@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import textwrap
 import time
@@ -146,9 +147,12 @@ def _command_list() -> None:
 
 
 def _command_report(args: argparse.Namespace) -> None:
-    from depthlab.lab.report import render_report
+    from depthlab.lab.report import render_page, scoreboard_text, write_report
 
-    path = render_report(args.runs, args.out)
+    page, rows = render_page(args.runs)
+    path = write_report(page, args.out)
+    if rows:
+        print(scoreboard_text(rows, shutil.get_terminal_size((120, 24)).columns))
     print(f"report: {Path(path).resolve()}")
 
 

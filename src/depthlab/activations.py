@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from depthlab.checks import InputError
+
 Array = np.ndarray | torch.Tensor
 
 
@@ -122,7 +124,7 @@ class Activation:
 
     def _need_pieces(self) -> None:
         if not self.piecewise_linear:
-            raise ValueError(f"The '{self.name}' activation is not piecewise linear; it has no pieces or kinks.")
+            raise InputError(f"The '{self.name}' activation is not piecewise linear; it has no pieces or kinks.")
 
 
 def _hardtanh_derivative(z: torch.Tensor, negative_slope: float) -> torch.Tensor:
@@ -166,7 +168,7 @@ PIECEWISE_LINEAR: tuple[str, ...] = tuple(name for name, row in ACTIVATION_TABLE
 def check_activation(name: str) -> str:
     """Return `name` if it is a known activation, else raise a one-line ValueError."""
     if name not in ACTIVATION_TABLE:
-        raise ValueError(
+        raise InputError(
             f"The 'activation' parameter must be one of {', '.join(ACTIVATIONS)}. Got {name!r} instead."
         )
     return name

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 
 
 def _widths(widths: Sequence[int], name: str = "widths") -> list[int]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise ValueError(f"The '{name}' parameter must be a list of ints >= 1. Got {widths!r} instead.")
+        raise InputError(f"The '{name}' parameter must be a list of ints >= 1. Got {widths!r} instead.")
     return [check_int(w, name, 1) for w in widths]
 
 
@@ -43,7 +43,7 @@ def equal_neuron_widths(n_neurons: int, depth: int) -> list[int]:
     """
     n_neurons, depth = check_int(n_neurons, "n_neurons", 1), check_int(depth, "depth", 1)
     if n_neurons % depth:
-        raise ValueError(
+        raise InputError(
             f"The 'n_neurons' parameter must be a multiple of depth = {depth}. Got {n_neurons} instead."
         )
     return [n_neurons // depth] * depth
@@ -131,7 +131,7 @@ def narrow_index(depth: int, position: int | str) -> int:
     if position == "middle":
         return depth // 2
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < depth:
-        raise ValueError(
+        raise InputError(
             f"The 'narrow_position' parameter must be 'input', 'middle' or an int in [0, {depth}). "
             f"Got {position!r} instead."
         )
@@ -195,16 +195,16 @@ def profile_widths(
     budget, depth = check_int(budget, "budget", 1), check_int(depth, "depth", 1)
     input_dim, output_dim = check_int(input_dim, "input_dim", 1), check_int(output_dim, "output_dim", 1)
     if profile not in PROFILES:
-        raise ValueError(f"The 'profile' parameter must be one of {', '.join(PROFILES)}. Got {profile!r} instead.")
+        raise InputError(f"The 'profile' parameter must be one of {', '.join(PROFILES)}. Got {profile!r} instead.")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 1:
-        raise ValueError(f"The 'ratio' parameter must be a number > 1. Got {ratio!r} instead.")
+        raise InputError(f"The 'ratio' parameter must be a number > 1. Got {ratio!r} instead.")
     fixed = {}
     if profile == "narrow":
         fixed = {narrow_index(depth, narrow_position): check_int(narrow_width, "narrow_width", 1)}
     shape = _shape(depth, profile, float(ratio))
     count = lambda scale: mlp_params(input_dim, _scaled(shape, scale, fixed), output_dim)  # noqa: E731
     if count(0.0) > budget:
-        raise ValueError(
+        raise InputError(
             f"The 'budget' parameter must allow at least width 1 in every layer ({count(0.0)} parameters for "
             f"depth {depth}). Got {budget} instead."
         )

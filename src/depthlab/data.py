@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from depthlab.checks import InputError
+
 DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "mnist1d", "digits")
 
 IDX_FILES: dict[str, dict[str, tuple[str, str]]] = {
@@ -58,7 +60,7 @@ DOWNLOAD_TIMEOUT_S = 20.0
 FIX = "delete it and re-download, or point --data-dir / DEPTHLAB_DATA at good copies"
 
 
-class DataNotFoundError(ValueError):
+class DataNotFoundError(InputError):
     """A data file was not found in any searched directory and could not be downloaded."""
 
 
@@ -119,23 +121,23 @@ def read_idx(path: str | Path) -> np.ndarray:
             raw = gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"The IDX file {path} is corrupt or truncated ({reason}); {FIX}.") from None
+        raise InputError(f"The IDX file {path} is corrupt or truncated ({reason}); {FIX}.") from None
     if len(raw) < 4:
-        raise ValueError(f"The IDX file {path} is truncated ({len(raw)} bytes); {FIX}.")
+        raise InputError(f"The IDX file {path} is truncated ({len(raw)} bytes); {FIX}.")
     magic = int.from_bytes(raw[:4], "big")
     if magic >> 8 != 0x08 or (magic & 0xFF) not in (1, 2, 3, 4):
-        raise ValueError(
+        raise InputError(
             f"The IDX file {path} has magic number 0x{magic:08x}, expected 0x00000801 (labels) or "
             f"0x00000803 (images) for unsigned bytes; {FIX}."
         )
     n_dims = magic & 0xFF
     header = 4 + 4 * n_dims
     if len(raw) < header:
-        raise ValueError(f"The IDX file {path} is truncated inside its header; {FIX}.")
+        raise InputError(f"The IDX file {path} is truncated inside its header; {FIX}.")
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims)]
     expected = int(np.prod(dims))
     if len(raw) - header != expected:
-        raise ValueError(
+        raise InputError(
             f"The IDX file {path} holds {len(raw) - header} payload bytes but its dims {dims} need {expected}; {FIX}."
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
@@ -144,7 +146,7 @@ def read_idx(path: str | Path) -> np.ndarray:
 def _check_kind(array: np.ndarray, kind: str, path: Path) -> None:
     want = 1 if kind == "idx1" else 3
     if array.ndim != want:
-        raise ValueError(
+        raise InputError(
             f"The IDX file {path} has {array.ndim} dims, expected {want} ({'labels' if want == 1 else 'images'}); "
             f"{FIX}."
         )
@@ -244,7 +246,7 @@ def _load_idx_pair(
     dataset: str, split: str, data_dir: str | Path | None, download: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     if split not in IDX_FILES:
-        raise ValueError(f"The 'split' parameter must be 'train' or 'test'. Got {split!r} instead.")
+        raise InputError(f"The 'split' parameter must be 'train' or 'test'. Got {split!r} instead.")
     arrays = {}
     for part, (filename, kind) in IDX_FILES[split].items():
         path = find_data_file(dataset, filename, data_dir, download=download)
@@ -253,7 +255,7 @@ def _load_idx_pair(
         arrays[part + "_path"] = path
     images, labels = arrays["images"], arrays["labels"]
     if len(images) != len(labels):
-        raise ValueError(
+        raise InputError(
             f"The IDX files {arrays['images_path']} and {arrays['labels_path']} disagree: {len(images)} images "
             f"but {len(labels)} labels; {FIX}."
         )
@@ -290,7 +292,7 @@ def _check_count(value: int | None, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"The '{name}' parameter must be None or an int >= 1. Got {value!r} instead.")
+        raise InputError(f"The '{name}' parameter must be None or an int >= 1. Got {value!r} instead.")
     return int(value)
 
 
@@ -307,7 +309,7 @@ def _idx_dataset(name: str, data_dir: str | Path | None, n_train: int | None, n_
         n_held = n_test if n_test is not None else len(labels) // 2
         cut = len(labels) - n_held if n_train is None else n_train
         if cut < 1 or cut >= len(labels):
-            raise ValueError(
+            raise InputError(
                 f"The 'n_train' parameter must leave held-out examples of the {len(labels)} t10k images "
                 f"(train split missing). Got {n_train} instead."
             ) from None
@@ -370,7 +372,7 @@ def _digits_dataset(n_train: int | None, n_test: int | None, seed: int) -> Datas
     n_test = 360 if n_test is None else n_test
     n_train = len(y) - n_test if n_train is None else n_train
     if n_train + n_test > len(y):
-        raise ValueError(
+        raise InputError(
             f"The 'n_train' and 'n_test' parameters must sum to at most {len(y)} for digits. "
             f"Got {n_train} + {n_test} instead."
         )
@@ -410,10 +412,10 @@ def load_dataset(
     ((100, 64), (50,), 10)
     """
     if name not in DATASETS:
-        raise ValueError(f"The 'name' parameter must be one of {DATASETS}. Got {name!r} instead.")
+        raise InputError(f"The 'name' parameter must be one of {DATASETS}. Got {name!r} instead.")
     n_train, n_test = _check_count(n_train, "n_train"), _check_count(n_test, "n_test")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"The 'seed' parameter must be an int >= 0. Got {seed!r} instead.")
+        raise InputError(f"The 'seed' parameter must be an int >= 0. Got {seed!r} instead.")
     if name in ("mnist", "fashion-mnist"):
         return _idx_dataset(name, data_dir, n_train, n_test)
     if name == "mnist1d":
@@ -436,7 +438,7 @@ def two_moons(n: int, noise: float = 0.1, seed: int = 0, bound: float = 1.0) -> 
 
     n = _check_count(n, "n")
     if n is None or n < 2:
-        raise ValueError(f"The 'n' parameter must be an int >= 2. Got {n!r} instead.")
+        raise InputError(f"The 'n' parameter must be an int >= 2. Got {n!r} instead.")
     x, y = make_moons(n, noise=noise, random_state=np.random.RandomState(seed % 2**32))
     x = x - x.mean(axis=0)
     x = 0.9 * bound * x / np.abs(x).max()
@@ -447,7 +449,7 @@ def has_split(name: str, split: str, data_dir: str | Path | None = None) -> bool
     """True when both IDX files of `split` ("train" or "test") of an MNIST-style data set are on disk (never
     downloads)."""
     if split not in IDX_FILES:
-        raise ValueError(f"The 'split' parameter must be 'train' or 'test'. Got {split!r} instead.")
+        raise InputError(f"The 'split' parameter must be 'train' or 'test'. Got {split!r} instead.")
     return all(_locate(name, filename, data_dir) is not None for filename, _ in IDX_FILES[split].values())
 
 
@@ -462,7 +464,7 @@ def load_for_memorization(
     (1 - holdout_fraction of them) tested on ds.x_test.
     """
     if not 0 < holdout_fraction < 1:
-        raise ValueError(f"The 'holdout_fraction' parameter must be in (0, 1). Got {holdout_fraction!r} instead.")
+        raise InputError(f"The 'holdout_fraction' parameter must be in (0, 1). Got {holdout_fraction!r} instead.")
     if name in ("mnist", "fashion-mnist") and not has_split(name, "train", data_dir):
         n_build = int(round(n_train * (1 - holdout_fraction)))
         return load_dataset(name, data_dir=data_dir, n_train=n_build, n_test=n_train - n_build), True
@@ -477,7 +479,7 @@ def first_n(ds: Dataset, n_train: int | None, n_test: int | None = None) -> Data
     n_train, n_test = _check_count(n_train, "n_train"), _check_count(n_test, "n_test")
     for value, name, have in ((n_train, "n_train", len(ds.y)), (n_test, "n_test", len(ds.y_test))):
         if value is not None and value > have:
-            raise ValueError(f"The '{name}' parameter must be at most {have} for {ds.name}. Got {value} instead.")
+            raise InputError(f"The '{name}' parameter must be at most {have} for {ds.name}. Got {value} instead.")
     return replace(ds, x=ds.x[:n_train], y=ds.y[:n_train], x_test=ds.x_test[:n_test], y_test=ds.y_test[:n_test])
 
 
@@ -485,7 +487,7 @@ def subset_classes(ds: Dataset, classes: Sequence[int]) -> Dataset:
     """Keep only examples of `classes`, relabelled 0..len(classes)-1 in the given order."""
     classes = [int(c) for c in classes]
     if len(set(classes)) != len(classes) or not classes or min(classes) < 0 or max(classes) >= ds.n_classes:
-        raise ValueError(
+        raise InputError(
             f"The 'classes' parameter must be distinct labels in 0..{ds.n_classes - 1}. Got {classes} instead."
         )
     lookup = torch.full((ds.n_classes,), -1, dtype=torch.int64)
@@ -507,7 +509,7 @@ def map_labels(ds: Dataset, fn_or_mapping: Callable[[int], int] | Mapping[int, i
     fn = fn_or_mapping.__getitem__ if isinstance(fn_or_mapping, Mapping) else fn_or_mapping
     lookup = torch.tensor([int(fn(c)) for c in range(ds.n_classes)], dtype=torch.int64)
     if lookup.min() < 0 or lookup.max() >= n_classes:
-        raise ValueError(
+        raise InputError(
             f"The 'fn_or_mapping' parameter must map labels into 0..{n_classes - 1}. Got {lookup.tolist()} instead."
         )
     return replace(ds, y=lookup[ds.y], y_test=lookup[ds.y_test], n_classes=int(n_classes))
@@ -516,7 +518,7 @@ def map_labels(ds: Dataset, fn_or_mapping: Callable[[int], int] | Mapping[int, i
 def labels_mod(ds: Dataset, k: int) -> Dataset:
     """Labels replaced by label mod k (k classes)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= ds.n_classes:
-        raise ValueError(f"The 'k' parameter must be an int in 2..{ds.n_classes}. Got {k!r} instead.")
+        raise InputError(f"The 'k' parameter must be an int in 2..{ds.n_classes}. Got {k!r} instead.")
     out = map_labels(ds, lambda c: c % k, int(k))
     return replace(out, notes=ds.notes + (f"labels mod {k}",))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 from depthlab.lab.progress import progress
 from depthlab.seeds import derive_seed
 
@@ -31,7 +31,7 @@ def cells(**axes: Sequence[Any]) -> list[dict[str, Any]]:
     """
     for name, values in axes.items():
         if isinstance(values, (str, bytes)) or len(values) == 0:
-            raise ValueError(f"The grid axis '{name}' must be a non-empty list of values. Got {values!r} instead.")
+            raise InputError(f"The grid axis '{name}' must be a non-empty list of values. Got {values!r} instead.")
     names = list(axes)
     return [dict(zip(names, combination)) for combination in itertools.product(*axes.values())]
 

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 
 
 def _as_points(x: Any, name: str = "x", minimum: int = 3) -> np.ndarray:
     array = as_tensor(x, name).numpy()
     if array.ndim != 2 or array.shape[0] < minimum:
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must have shape (N, D) with N >= {minimum}. Got {tuple(array.shape)} instead."
         )
     return array
@@ -37,7 +37,7 @@ def pixel_on_probability(images: Any, threshold: float = 0.0) -> np.ndarray:
     """
     array = as_tensor(images, "images")
     if array.ndim < 2 or array.shape[0] < 1:
-        raise ValueError(f"The 'images' parameter must have shape (N, ...) with N >= 1. Got {tuple(array.shape)}.")
+        raise InputError(f"The 'images' parameter must have shape (N, ...) with N >= 1. Got {tuple(array.shape)}.")
     on = array.reshape(array.shape[0], -1) > threshold  # (N, P)
     return on.to(torch.float64).mean(dim=0).numpy()
 
@@ -62,7 +62,7 @@ def pixel_entropy_bits(images: Any, threshold: float = 0.0, kind: str = "binary"
     1.0
     """
     if kind not in ("binary", "plogp"):
-        raise ValueError(f"The 'kind' parameter must be 'binary' or 'plogp'. Got {kind!r} instead.")
+        raise InputError(f"The 'kind' parameter must be 'binary' or 'plogp'. Got {kind!r} instead.")
     p = pixel_on_probability(images, threshold)  # (P,)
     with np.errstate(divide="ignore", invalid="ignore"):
         on = np.where(p > 0, -p * np.log2(p), 0.0)
@@ -83,7 +83,7 @@ def pca_variance_curve(x: Any) -> np.ndarray:
     variance = singular**2
     total = variance.sum()
     if total <= 0:
-        raise ValueError("The 'x' parameter must not be constant (all points equal); its variance is 0.")
+        raise InputError("The 'x' parameter must not be constant (all points equal); its variance is 0.")
     return np.cumsum(variance) / total
 
 
@@ -102,7 +102,7 @@ def pca_dimension(x: Any, variance: float = 0.9) -> int:
     3
     """
     if not isinstance(variance, (int, float)) or not 0 < variance <= 1:
-        raise ValueError(f"The 'variance' parameter must be a float in (0, 1]. Got {variance!r} instead.")
+        raise InputError(f"The 'variance' parameter must be a float in (0, 1]. Got {variance!r} instead.")
     curve = pca_variance_curve(x)
     return int(min(np.searchsorted(curve, variance - 1e-12) + 1, len(curve)))
 
@@ -162,7 +162,7 @@ def twonn_dimension(x: Any, seed: int = 0, n: int | None = None, discard: float 
         check_int(n, "n", 3)
     points = _distinct(_subsample(_as_points(x), n, seed))
     if len(points) < 3:
-        raise ValueError(f"The 'x' parameter must hold at least 3 distinct points. Got {len(points)} instead.")
+        raise InputError(f"The 'x' parameter must hold at least 3 distinct points. Got {len(points)} instead.")
     distances = _neighbour_distances(points, 2)  # (N, 2)
     mu = np.sort(distances[:, 1] / distances[:, 0])  # (N,)
     keep = max(2, int(np.floor(len(mu) * (1 - discard))))
@@ -194,7 +194,7 @@ def mle_dimension(x: Any, k: int = 10, seed: int = 0, n: int | None = None) -> f
         check_int(n, "n", 3)
     points = _distinct(_subsample(_as_points(x), n, seed))
     if len(points) <= k:
-        raise ValueError(f"The 'k' parameter must be below the number of distinct points {len(points)}. Got {k}.")
+        raise InputError(f"The 'k' parameter must be below the number of distinct points {len(points)}. Got {k}.")
     neighbours = _neighbour_distances(points, k)  # (N, k)
     inverse = np.log(neighbours[:, -1:] / neighbours[:, :-1]).sum(axis=1) / (k - 1)  # (N,)
     return float(1.0 / inverse.mean())
@@ -230,5 +230,5 @@ def capacity_weights(bits: float, bits_per_weight: float = BITS_PER_WEIGHT) -> f
     95.5
     """
     if not isinstance(bits, (int, float)) or not bits >= 0:
-        raise ValueError(f"The 'bits' parameter must be a number >= 0. Got {bits!r} instead.")
+        raise InputError(f"The 'bits' parameter must be a number >= 0. Got {bits!r} instead.")
     return float(bits) / bits_per_weight

@@ -22,6 +22,8 @@ from typing import Union
 import torch
 from scipy.stats import truncnorm
 
+from depthlab.checks import InputError
+
 InitSpec = Union[str, tuple]
 INITS: tuple[str, ...] = ("he_normal", "he_uniform", "lecun", "glorot", "trunc_normal")
 
@@ -37,7 +39,7 @@ def check_init(init: InitSpec) -> InitSpec:
         and all(isinstance(v, (int, float)) and v >= 0 for v in init[1:])
     ):
         return init
-    raise ValueError(
+    raise InputError(
         f"The 'init' parameter must be one of {', '.join(INITS)} or "
         f"('normal', sigma_w, sigma_b) with sigma_w, sigma_b >= 0. Got {init!r} instead."
     )

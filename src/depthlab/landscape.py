@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from depthlab.activations import apply_activation
-from depthlab.checks import as_tensor, check_features, check_int
+from depthlab.checks import InputError, as_tensor, check_features, check_int
 from depthlab.network import Network
 from depthlab.residual import ResidualBatch, ResidualNetwork
 from depthlab.train.batch import stacked_layers
@@ -34,7 +34,7 @@ LANDSCAPE_LOSSES: tuple[str, ...] = ("cross_entropy", "mse")
 
 def _check_model(net, name: str = "net") -> Model:
     if not isinstance(net, (Network, ResidualNetwork)):
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must be a depthlab Network or ResidualNetwork. Got {type(net).__name__} instead."
         )
     return net
@@ -105,7 +105,7 @@ def network_at(net: Model, directions: Sequence[Model], coords: Sequence[float])
     net = _check_model(net)
     deltas = _deltas(net, directions)
     if len(coords) != len(deltas):
-        raise ValueError(f"The 'coords' parameter must have {len(deltas)} entries. Got {len(coords)} instead.")
+        raise InputError(f"The 'coords' parameter must have {len(deltas)} entries. Got {len(coords)} instead.")
     params = []
     for i, p in enumerate(parameters_of(net)):
         moved = p.clone()
@@ -121,7 +121,7 @@ def _deltas(net: Model, directions: Sequence[Model]) -> list[list[torch.Tensor]]
         _check_model(d, f"directions[{i}]")
         ours, theirs = parameters_of(net), parameters_of(d)
         if type(d) is not type(net) or [p.shape for p in ours] != [q.shape for q in theirs]:
-            raise ValueError(f"The 'directions' parameter must hold models shaped like 'net'. Entry {i} is {d!r}.")
+            raise InputError(f"The 'directions' parameter must hold models shaped like 'net'. Entry {i} is {d!r}.")
         deltas.append([q.to(net.dtype) for q in theirs])
     return deltas
 
@@ -223,7 +223,7 @@ def evaluate_points(
     deltas = _deltas(net, directions)
     coords = as_tensor(coords, "coords", net.dtype)
     if coords.ndim != 2 or coords.shape[1] != len(deltas):
-        raise ValueError(
+        raise InputError(
             f"The 'coords' parameter must have shape (P, {len(deltas)}). Got {tuple(coords.shape)} instead."
         )
     x = check_features(as_tensor(x, "x", net.dtype), "x", net.input_dim)  # (N, D_i)
@@ -281,7 +281,7 @@ class Surface:
 
 def _check_span(span) -> tuple[float, float]:
     if len(span) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in span) or span[0] >= span[1]:
-        raise ValueError(f"The 'span' parameter must be (low, high) with low < high. Got {span!r} instead.")
+        raise InputError(f"The 'span' parameter must be (low, high) with low < high. Got {span!r} instead.")
     return float(span[0]), float(span[1])
 
 
@@ -317,7 +317,7 @@ def loss_surface(
     grid = check_int(grid, "grid", 1)
     low, high = _check_span(span)
     if len(directions) != 2:
-        raise ValueError(f"The 'directions' parameter must hold two directions (d1, d2). Got {len(directions)}.")
+        raise InputError(f"The 'directions' parameter must hold two directions (d1, d2). Got {len(directions)}.")
     axis = torch.linspace(low, high, grid, dtype=torch.float64)  # (G,)
     coords = torch.cartesian_prod(axis, axis).reshape(grid * grid, 2)  # (G^2, 2), row i*G + j = (a_i, b_j)
     start = time.perf_counter()
@@ -354,7 +354,7 @@ def loss_along_line(
     low, high = _check_span(span)
     if type(net_a) is not type(net_b) or [p.shape for p in parameters_of(net_a)] != [
             p.shape for p in parameters_of(net_b)]:
-        raise ValueError(f"The 'net_b' parameter must be shaped like 'net_a'. Got {net_b!r} and {net_a!r}.")
+        raise InputError(f"The 'net_b' parameter must be shaped like 'net_a'. Got {net_b!r} and {net_a!r}.")
     direction = with_parameters(net_a, [b.to(a.dtype) - a for a, b in zip(parameters_of(net_a), parameters_of(net_b))])
     t = torch.linspace(low, high, n, dtype=torch.float64)
     losses, accuracy = evaluate_points(net_a, [direction], t[:, None], x, y, loss)
@@ -366,7 +366,7 @@ def loss_increase(
 ) -> float:
     """Sharpness at `radius`: mean loss on the circle a^2 + b^2 = radius^2 of the (d1, d2) plane minus the loss at 0."""
     if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not radius > 0:
-        raise ValueError(f"The 'radius' parameter must be a float > 0. Got {radius!r} instead.")
+        raise InputError(f"The 'radius' parameter must be a float > 0. Got {radius!r} instead.")
     n_angles = check_int(n_angles, "n_angles", 1)
     angle = 2 * math.pi * torch.arange(n_angles, dtype=torch.float64) / n_angles
     coords = torch.cat([torch.zeros(1, 2, dtype=torch.float64),

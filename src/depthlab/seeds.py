@@ -11,11 +11,13 @@ import hashlib
 
 import numpy as np
 
+from depthlab.checks import InputError
+
 
 def _key_entropy(key: int | str) -> int:
     """A non-negative int for one key: ints as themselves (sign folded in), strings by a stable hash."""
     if isinstance(key, bool) or not isinstance(key, (int, np.integer, str)):
-        raise ValueError(f"The 'keys' of derive_seed must be ints or strings. Got {key!r} ({type(key).__name__}).")
+        raise InputError(f"The 'keys' of derive_seed must be ints or strings. Got {key!r} ({type(key).__name__}).")
     if isinstance(key, str):
         return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little")
     value = int(key)

@@ -47,7 +47,7 @@ import torch
 
 from depthlab.activations import activation as activation_rule
 from depthlab.activations import apply_activation, check_activation
-from depthlab.checks import as_tensor, check_features, check_int
+from depthlab.checks import InputError, as_tensor, check_features, check_int
 from depthlab.init import InitSpec, check_init
 from depthlab.network import Network
 from depthlab.residual import ResidualNetwork
@@ -61,7 +61,7 @@ def input_lengths(x) -> torch.Tensor:
     """M_0 = ||x||^2 / n_0 of every input. x: (N, n_0) -> (N,)."""
     x = as_tensor(x, "x")
     if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"The 'x' parameter must have shape (N, n_0) with N >= 1. Got {tuple(x.shape)} instead.")
+        raise InputError(f"The 'x' parameter must have shape (N, n_0) with N >= 1. Got {tuple(x.shape)} instead.")
     return (x**2).mean(dim=1)  # (N,)
 
 
@@ -74,7 +74,7 @@ def _lengths_per_input(model: Network | NetworkBatch, x: torch.Tensor) -> torch.
 
 def _check_net(net, name: str = "net") -> Network | ResidualNetwork:
     if not isinstance(net, (Network, ResidualNetwork)):
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must be a depthlab Network or ResidualNetwork. Got {type(net).__name__} instead."
         )
     return net
@@ -138,7 +138,7 @@ def gradient_norms(net: Network, x, y, loss: str = "mse") -> torch.Tensor:
     x = check_features(as_tensor(x, "x", net.dtype), "x", net.input_dim)  # (N, D_i)
     y = as_tensor(y, "y")
     if y.shape[0] != x.shape[0]:
-        raise ValueError(f"The 'y' parameter must have {x.shape[0]} rows like 'x'. Got {tuple(y.shape)} instead.")
+        raise InputError(f"The 'y' parameter must have {x.shape[0]} rows like 'x'. Got {tuple(y.shape)} instead.")
     y = y.long() if loss == "cross_entropy" else y.to(net.dtype).reshape(x.shape[0], -1)
     module = net.to_torch()
     criterion(module(x), y).backward()
@@ -223,7 +223,7 @@ def init_statistics(
     check_init(init)
     check_activation(activation)
     if not (isinstance(weight_scale, (int, float)) and math.isfinite(weight_scale) and weight_scale > 0):
-        raise ValueError(f"The 'weight_scale' parameter must be a finite float > 0. Got {weight_scale!r} instead.")
+        raise InputError(f"The 'weight_scale' parameter must be a finite float > 0. Got {weight_scale!r} instead.")
     widths = [int(w) for w in widths]
     x = check_features(as_tensor(x, "x"), "x", widths[0])  # (N, D_i)
     chunk = _chunk_size(widths, n_nets, max_chunk_bytes)
@@ -246,7 +246,7 @@ def init_statistics(
 def _hidden_widths(widths: Sequence[int]) -> np.ndarray:
     widths = list(widths)
     if len(widths) < 3 or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
-        raise ValueError(
+        raise InputError(
             "The 'widths' parameter must list [D_i, D_1, ..., D_K, D_o] with K >= 1 hidden layers, all ints >= 1. "
             f"Got {widths!r} instead."
         )
@@ -255,7 +255,7 @@ def _hidden_widths(widths: Sequence[int]) -> np.ndarray:
 
 def _check_positive(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value > 0:
-        raise ValueError(f"The '{name}' parameter must be a float > 0. Got {value!r} instead.")
+        raise InputError(f"The '{name}' parameter must be a float > 0. Got {value!r} instead.")
     return float(value)
 
 
@@ -373,7 +373,7 @@ def _expectation_at(f: Callable[[torch.Tensor], torch.Tensor], activation: str, 
 def _check_sigmas(sigma_w, sigma_b) -> tuple[float, float]:
     for value, name in ((sigma_w, "sigma_w"), (sigma_b, "sigma_b")):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value >= 0:
-            raise ValueError(f"The '{name}' parameter must be a float >= 0. Got {value!r} instead.")
+            raise InputError(f"The '{name}' parameter must be a float >= 0. Got {value!r} instead.")
     return float(sigma_w), float(sigma_b)
 
 
@@ -388,7 +388,7 @@ def length_map(q: float, sigma_w: float, sigma_b: float, activation: str = "tanh
     sigma_w, sigma_b = _check_sigmas(sigma_w, sigma_b)
     check_activation(activation)
     if not q >= 0:
-        raise ValueError(f"The 'q' parameter must be a float >= 0. Got {q!r} instead.")
+        raise InputError(f"The 'q' parameter must be a float >= 0. Got {q!r} instead.")
     second = _expectation_at(lambda u: apply_activation(activation, u) ** 2, activation, q)
     return sigma_w**2 * second + sigma_b**2
 
@@ -410,7 +410,7 @@ def length_fixed_point(
         if not math.isfinite(nxt) or nxt > 1e300:
             break
         q = nxt
-    raise ValueError(
+    raise InputError(
         f"The length map of {activation} with sigma_w={sigma_w}, sigma_b={sigma_b} has no fixed point reached "
         f"from q0={q0} within {max_iter} iterations (last q = {q:.6g})."
     )

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from depthlab.activations import apply_activation
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.network import Network
 from depthlab.signal import activation_slope
 
@@ -78,12 +78,12 @@ def circle(input_dim: int, radius: float = 1.0, seed: int = 0, center=None) -> C
     """
     input_dim = check_int(input_dim, "input_dim", 2)
     if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not (0 < radius < math.inf):
-        raise ValueError(f"The 'radius' parameter must be a finite float > 0. Got {radius!r} instead.")
+        raise InputError(f"The 'radius' parameter must be a finite float > 0. Got {radius!r} instead.")
     gaussian = np.random.default_rng(seed).standard_normal((input_dim, 2))
     basis, _ = np.linalg.qr(gaussian)  # (D, 2) orthonormal columns
     c = torch.zeros(input_dim, dtype=torch.float64) if center is None else as_tensor(center, "center").flatten()
     if c.shape != (input_dim,):
-        raise ValueError(f"The 'center' parameter must have shape ({input_dim},). Got {tuple(c.shape)} instead.")
+        raise InputError(f"The 'center' parameter must have shape ({input_dim},). Got {tuple(c.shape)} instead.")
     u, v = torch.from_numpy(basis[:, 0].copy()), torch.from_numpy(basis[:, 1].copy())
     return Circle(c, u, v, float(radius))
 
@@ -159,21 +159,21 @@ def trajectory_length(
     [3.141592654, 3.141592654, 3.141592654]
     """
     if not isinstance(net, Network):
-        raise ValueError(f"The 'net' parameter must be a depthlab Network. Got {type(net).__name__} instead.")
+        raise InputError(f"The 'net' parameter must be a depthlab Network. Got {type(net).__name__} instead.")
     if not (isinstance(rtol, float) and 0 < rtol < 1):
-        raise ValueError(f"The 'rtol' parameter must be a float in (0, 1). Got {rtol!r} instead.")
+        raise InputError(f"The 'rtol' parameter must be a float in (0, 1). Got {rtol!r} instead.")
     min_points, max_points = check_int(min_points, "min_points", 3), check_int(max_points, "max_points", 3)
     chunk = check_int(chunk, "chunk", 1)
     if not isinstance(curve, Circle):
         points = as_tensor(curve, "curve")
         if points.ndim != 2 or points.shape[1] != net.input_dim or points.shape[0] < 3:
-            raise ValueError(
+            raise InputError(
                 f"The 'curve' parameter must be a Circle or points of shape (n >= 3, {net.input_dim}). "
                 f"Got {tuple(points.shape)} instead."
             )
         return _polygon_lengths(net, points)
     if curve.input_dim != net.input_dim:
-        raise ValueError(f"The 'curve' parameter must lie in R^{net.input_dim}. Got a circle in R^{curve.input_dim}.")
+        raise InputError(f"The 'curve' parameter must lie in R^{net.input_dim}. Got a circle in R^{curve.input_dim}.")
     n = min_points
     total = _mean_speeds(net, curve, torch.arange(n, dtype=torch.float64) / n, chunk)  # sum over n points
     while 2 * n <= max_points:
@@ -183,7 +183,7 @@ def trajectory_length(
         total, n = refined, 2 * n
         if bool(((new - old).abs() <= rtol * new.abs()).all()):
             return new
-    raise ValueError(
+    raise InputError(
         f"The 'max_points' parameter ({max_points}) was reached before every layer's length converged to "
         f"rtol={rtol}; raise max_points or rtol."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from depthlab.checks import InputError
 from depthlab.network import Network
 
 
@@ -29,18 +30,18 @@ def compose(a: Network, b: Network) -> Network:
     Network(1-3-3-1, relu, 22 params)
     """
     if not isinstance(a, Network) or not isinstance(b, Network):
-        raise ValueError(f"compose needs two Network objects. Got {type(a).__name__} and {type(b).__name__}.")
+        raise InputError(f"compose needs two Network objects. Got {type(a).__name__} and {type(b).__name__}.")
     if a.output_dim != b.input_dim:
-        raise ValueError(
+        raise InputError(
             f"compose(a, b): a's output width must equal b's input width to chain. "
             f"Got a: {a.widths} (output {a.output_dim}) and b: {b.widths} (input {b.input_dim})."
         )
     if a.depth > 0 and b.depth > 0 and a.activation != b.activation:
-        raise ValueError(
+        raise InputError(
             f"compose(a, b) needs one activation for both networks. Got {a.activation!r} and {b.activation!r}."
         )
     if a.depth > 0 and b.depth > 0 and a.activation == "leaky_relu" and a.negative_slope != b.negative_slope:
-        raise ValueError(
+        raise InputError(
             "compose(a, b) needs one leaky_relu negative_slope for both networks. "
             f"Got {a.negative_slope!r} and {b.negative_slope!r}."
         )

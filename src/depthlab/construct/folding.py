@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from depthlab.checks import InputError
 from depthlab.network import Network
 
 
@@ -23,7 +24,7 @@ def zigzag_net(folds: int = 3, dtype: torch.dtype = torch.float64) -> Network:
     [0.0, 1.0, 0.0, 1.0]
     """
     if not isinstance(folds, int) or folds < 1:
-        raise ValueError(f"The 'folds' parameter must be an int >= 1. Got {folds!r} instead.")
+        raise InputError(f"The 'folds' parameter must be an int >= 1. Got {folds!r} instead.")
     knots = torch.arange(folds, dtype=dtype) / folds  # (D,) kinks at 0, 1/D, ..., (D-1)/D
     slopes = folds * torch.tensor([(-1.0) ** j for j in range(folds)], dtype=dtype)  # +D, -D, +D, ...
     out = torch.cat([slopes[:1], slopes[1:] - slopes[:-1]])  # (D,) change of slope at each knot

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import torch
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 from depthlab.network import Network
 
 LEFT_FACING = (1, 2)  # zero-based indices of the units that are on to the left of their kink
@@ -62,7 +62,7 @@ def fold_layer(D: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 def _check_fold_width(D: int, name: str = "D") -> int:
     D = check_int(D, name, 1)
     if D < 3:
-        raise ValueError(
+        raise InputError(
             f"The '{name}' parameter must be an int >= 3: a ReLU layer of fewer units cannot fold [0, 1] "
             f"onto itself D + 1 times. Got {D} instead."
         )
@@ -189,7 +189,7 @@ def max_regions_net(D_i: int, K: int, D: int, dtype: torch.dtype = torch.float64
     K = check_int(K, "K", 1)
     D = check_int(D, "D", 1)
     if K >= 2 and (D % D_i or D // D_i < 3):
-        raise ValueError(
+        raise InputError(
             f"The 'D' parameter must be a multiple of D_i = {D_i} with D / D_i >= 3 when K >= 2. Got {D} instead."
         )
     normals, offsets = general_position_hyperplanes(D, D_i)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.construct.reshape import min_width, shallow_to_deep
 from depthlab.network import Network
 from depthlab.stack import StackedNetwork
@@ -137,7 +137,7 @@ def _check_labels(rep: torch.Tensor, labels: torch.Tensor | None) -> None:
     bad = (lab != lab[rep]).any(dim=1).nonzero().flatten()  # (n_bad,)
     if bad.numel():
         pairs = ", ".join(f"{int(rep[i])} and {int(i)}" for i in bad[:5])
-        raise ValueError(
+        raise InputError(
             f"The 'X' parameter has identical inputs with different labels ({bad.numel()} conflicts, "
             f"e.g. indices {pairs}); no function can fit them."
         )
@@ -186,9 +186,9 @@ def encode_1d(
     """
     x = as_tensor(X, "X", torch.float64)
     if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"The 'X' parameter must be a non-empty 2-D array (N, D). Got shape {tuple(x.shape)} instead.")
+        raise InputError(f"The 'X' parameter must be a non-empty 2-D array (N, D). Got shape {tuple(x.shape)} instead.")
     if method not in METHODS:
-        raise ValueError(f"The 'method' parameter must be one of {METHODS}. Got {method!r} instead.")
+        raise InputError(f"The 'method' parameter must be one of {METHODS}. Got {method!r} instead.")
     n_tries = check_int(n_tries, "n_tries", 1)
     rep = _duplicate_representatives(x)
     _check_labels(rep, None if labels is None else as_tensor(labels, "labels"))
@@ -219,7 +219,7 @@ def encode_1d(
                 direction = dirs[:, best]
                 break
     if direction is None:
-        raise ValueError(
+        raise InputError(
             f"The 'X' parameter has distinct inputs that no tried direction separates ({n_tries} tries of "
             f"method {method!r}); they may differ only beyond float64 resolution."
         )
@@ -267,7 +267,7 @@ def interpolate_1d(codes: torch.Tensor, targets: torch.Tensor) -> Network:
     if t.ndim == 1:
         t = t.unsqueeze(1)  # (N, 1)
     if t.ndim != 2 or t.shape[0] != c.shape[0] or c.numel() == 0:
-        raise ValueError(
+        raise InputError(
             f"The 'targets' parameter must have shape (N,) or (N, c) with N = {c.shape[0]} >= 1 codes. "
             f"Got shape {tuple(as_tensor(targets, 'targets').shape)} instead."
         )
@@ -279,7 +279,7 @@ def interpolate_1d(codes: torch.Tensor, targets: torch.Tensor) -> Network:
     group_t = t[keep]  # (n, c)
     if not torch.equal(group_t[first], t):
         bad = (group_t[first] != t).any(dim=1).nonzero().flatten()[:3]
-        raise ValueError(
+        raise InputError(
             f"The 'codes' parameter repeats a code with different targets (codes {c[bad].tolist()}); "
             "no function can fit them."
         )
@@ -312,13 +312,13 @@ def _targets(Y: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor | N
         t = y.to(torch.float64)
         return (t.unsqueeze(1) if t.ndim == 1 else t), None, "values"
     if y.ndim != 1:
-        raise ValueError(f"The 'Y' parameter must be (N,) integer labels or float targets. Got shape {tuple(y.shape)}.")
+        raise InputError(f"The 'Y' parameter must be (N,) integer labels or float targets. Got shape {tuple(y.shape)}.")
     labels = y.long()
     if kind == "scalar":
         return labels.to(torch.float64).unsqueeze(1), labels, kind
     n_classes = int(labels.max()) + 1
     if labels.min() < 0:
-        raise ValueError(f"The 'Y' parameter must hold labels >= 0 for one-hot targets. Got {int(labels.min())}.")
+        raise InputError(f"The 'Y' parameter must hold labels >= 0 for one-hot targets. Got {int(labels.min())}.")
     return torch.nn.functional.one_hot(labels, n_classes).to(torch.float64), labels, kind
 
 
@@ -335,7 +335,7 @@ def scalar_class_accuracy(out: torch.Tensor, labels: torch.Tensor, n_classes: in
     out = torch.as_tensor(out).reshape(-1)  # (N,)
     labels = torch.as_tensor(labels).reshape(-1)
     if out.shape[0] != labels.shape[0]:
-        raise ValueError(f"The 'out' and 'labels' parameters must have one row each per example. Got "
+        raise InputError(f"The 'out' and 'labels' parameters must have one row each per example. Got "
                          f"{out.shape[0]} and {labels.shape[0]}.")
     if out.shape[0] == 0:
         return float("nan")
@@ -403,18 +403,18 @@ def memorize(
     ([5, 4, 4], True, True, 1.0)
     """
     if targets not in TARGETS:
-        raise ValueError(f"The 'targets' parameter must be one of {TARGETS}. Got {targets!r} instead.")
+        raise InputError(f"The 'targets' parameter must be one of {TARGETS}. Got {targets!r} instead.")
     x = as_tensor(X, "X", torch.float64)
     if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"The 'X' parameter must be a non-empty 2-D array (N, D). Got shape {tuple(x.shape)} instead.")
+        raise InputError(f"The 'X' parameter must be a non-empty 2-D array (N, D). Got shape {tuple(x.shape)} instead.")
     t, labels, kind = _targets(Y, targets)
     if t.shape[0] != x.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"The 'Y' parameter must have one target per row of X ({tuple(x.shape)}). Got shape {tuple(t.shape)}."
         )
     need = min_width(1, t.shape[1], input_nonnegative=True)
     if isinstance(width, bool) or not isinstance(width, int) or width < need:
-        raise ValueError(
+        raise InputError(
             f"The 'width' parameter must be an int >= {need} for {t.shape[1]} output(s) "
             f"(1 code carry, 1 processing unit, 2 per output). Got {width!r} instead."
         )

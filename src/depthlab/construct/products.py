@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 from depthlab.construct.compose import compose
 from depthlab.network import Network
 
@@ -54,7 +54,7 @@ def parallel(*nets: Network) -> Network:
     """
     depths = [net.depth for net in nets]
     if not nets or len(set(depths)) != 1:
-        raise ValueError(f"The 'nets' parameter must be networks of one depth to run in parallel. Got depths {depths} "
+        raise InputError(f"The 'nets' parameter must be networks of one depth to run in parallel. Got depths {depths} "
                          "instead.")
     weights = tuple(torch.block_diag(*[net.weights[k] for net in nets]) for k in range(depths[0] + 1))
     biases = tuple(torch.cat([net.biases[k] for net in nets]) for k in range(depths[0] + 1))
@@ -126,7 +126,7 @@ def multiply2_net(m: int, bound: float = 1.0) -> Network:
     """
     m = check_int(m, "m", 1)
     if not isinstance(bound, (int, float)) or isinstance(bound, bool) or not bound > 0 or not math.isfinite(bound):
-        raise ValueError(f"The 'bound' parameter must be a finite number > 0. Got {bound!r} instead.")
+        raise InputError(f"The 'bound' parameter must be a finite number > 0. Got {bound!r} instead.")
     squares = parallel(square_net(m), square_net(m))
     difference = _network([(np.array([[bound**2, -(bound**2)]]), np.zeros(1))])
     return compose(compose(_abs_pair_net(float(bound)), squares), difference)
@@ -242,7 +242,7 @@ def max_error(
     n_points = check_int(n_points, "n_points", 1)
     box = torch.as_tensor(np.asarray(domain, dtype=np.float64))  # (D, 2)
     if box.ndim != 2 or box.shape != (net.input_dim, 2) or not bool((box[:, 0] <= box[:, 1]).all()):
-        raise ValueError(f"The 'domain' parameter must be {net.input_dim} (low, high) pairs with low <= high. "
+        raise InputError(f"The 'domain' parameter must be {net.input_dim} (low, high) pairs with low <= high. "
                          f"Got {np.asarray(domain).tolist()!r} instead.")
     generator = torch.Generator().manual_seed(int(seed))
     worst = 0.0

@@ -21,6 +21,7 @@ import math
 
 import torch
 
+from depthlab.checks import InputError
 from depthlab.network import Network
 
 
@@ -68,18 +69,18 @@ def shallow_to_deep(net: Network, width: int = 4, input_lower: float | None = No
     True
     """
     if not isinstance(net, Network):
-        raise ValueError(f"The 'net' parameter must be a Network. Got {type(net).__name__} instead.")
+        raise InputError(f"The 'net' parameter must be a Network. Got {type(net).__name__} instead.")
     if net.activation != "relu":
-        raise ValueError(f"The 'net' parameter must be a ReLU network. Got activation {net.activation!r} instead.")
+        raise InputError(f"The 'net' parameter must be a ReLU network. Got activation {net.activation!r} instead.")
     if net.depth != 1:
-        raise ValueError(
+        raise InputError(
             f"The 'net' parameter must have exactly one hidden layer. Got {net.depth} hidden layers ({net.widths})."
         )
     d, n_units, c = net.widths
     nonneg = input_lower is not None
     need = min_width(d, c, nonneg)
     if isinstance(width, bool) or not isinstance(width, int) or width < need:
-        raise ValueError(
+        raise InputError(
             f"The 'width' parameter must be an int >= {need} for {d} input(s) and {c} output(s) "
             f"({'1' if nonneg else '2'} carry unit(s) per input, 1 processing unit, 2 per output). "
             f"Got {width!r} instead."

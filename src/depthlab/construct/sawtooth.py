@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 from depthlab.construct.compose import compose
 from depthlab.network import Network
 
@@ -92,7 +92,7 @@ def shallow_sawtooth(k: int, dtype: torch.dtype = torch.float64) -> Network:
     """
     k = check_int(k, "k", 1)
     if k > 24:
-        raise ValueError(f"The 'k' parameter must be an int <= 24 for a shallow sawtooth (2^k units). Got {k} instead.")
+        raise InputError(f"The 'k' parameter must be an int <= 24 for a shallow sawtooth (2^k units). Got {k} instead.")
     units = 2**k
     j = torch.arange(units, dtype=dtype)  # (2^k,) kink index; j = 0 is the linear part relu(x)
     omega0 = torch.ones(units, 1, dtype=dtype)  # (2^k, 1)

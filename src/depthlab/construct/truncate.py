@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.checks import as_tensor, check_features, check_int
+from depthlab.checks import InputError, as_tensor, check_features, check_int
 from depthlab.network import Network
 
 
 def _check_shallow(shallow: Network) -> Network:
     if not isinstance(shallow, Network) or shallow.depth != 1:
         got = repr(shallow) if isinstance(shallow, Network) else type(shallow).__name__
-        raise ValueError(f"The 'shallow' parameter must be a Network with exactly 1 hidden layer. Got {got}.")
+        raise InputError(f"The 'shallow' parameter must be a Network with exactly 1 hidden layer. Got {got}.")
     return shallow
 
 
@@ -31,7 +31,7 @@ def _data(shallow: Network, x, y) -> tuple[torch.Tensor, torch.Tensor]:
     if y.ndim == 1 and shallow.output_dim == 1:
         y = y[:, None]  # (P, 1)
     if y.ndim != 2 or y.shape != (x.shape[0], shallow.output_dim):
-        raise ValueError(
+        raise InputError(
             f"The 'y' parameter must have shape ({x.shape[0]}, {shallow.output_dim}) like 'x' rows and the "
             f"network outputs. Got {tuple(y.shape)} instead."
         )
@@ -131,7 +131,7 @@ def truncate_units(shallow: Network, units, x, y) -> Network:
     x, y = _data(shallow, x, y)
     idx = torch.as_tensor(list(units), dtype=torch.long)
     if idx.numel() != len(set(idx.tolist())) or (idx.numel() and (idx.min() < 0 or idx.max() >= shallow.n_hidden)):
-        raise ValueError(
+        raise InputError(
             f"The 'units' parameter must list distinct indices in [0, {shallow.n_hidden}). Got {idx.tolist()!r}."
         )
     features = torch.cat([hidden_features(shallow, x)[:, idx], torch.ones(x.shape[0], 1, dtype=x.dtype)], 1)
@@ -177,7 +177,7 @@ def keep_most_useful_units(shallow: Network, n_units: int, x, y) -> Network:
     shallow = _check_shallow(shallow)
     n_units = check_int(n_units, "n_units", 0)
     if n_units > shallow.n_hidden:
-        raise ValueError(
+        raise InputError(
             f"The 'n_units' parameter must be an int <= {shallow.n_hidden} (the hidden units of 'shallow'). "
             f"Got {n_units} instead."
         )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from depthlab.checks import InputError
 from depthlab.lab.result import Result
 from depthlab.lab.rules import Rule, check_config
 
@@ -51,7 +52,7 @@ class Experiment:
         config["quick"] = quick
         unknown = set(overrides) - set(config)
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"Unknown config key(s) {sorted(unknown)} for experiment '{self.name}'. "
                 f"Valid keys: {', '.join(sorted(config))}."
             )
@@ -77,5 +78,5 @@ def get(name: str) -> Experiment:
     """The experiment called `name`; a one-line ValueError listing the choices otherwise."""
     experiments = {e.name: e for e in all_experiments()}
     if name not in experiments:
-        raise ValueError(f"Unknown experiment {name!r}. Choose from: {', '.join(experiments)}.")
+        raise InputError(f"Unknown experiment {name!r}. Choose from: {', '.join(experiments)}.")
     return experiments[name]

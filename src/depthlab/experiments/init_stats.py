@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.checks import InputError
 from depthlab.evidence import SlopeCI, slope_ci
 from depthlab.experiments import Experiment
 from depthlab.init import trunc_normal_variance_factor
@@ -269,9 +270,9 @@ def run(config: dict[str, Any]) -> Result:
                 "profile_groups", "profile_nets", "trunc_width", "trunc_depth", "trunc_groups", "trunc_nets"):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"The '{key}' config key must be an int >= 2. Got {value!r} instead.")
+            raise InputError(f"The '{key}' config key must be an int >= 2. Got {value!r} instead.")
     if not config["cs"] or any(not c > 0 for c in config["cs"]):
-        raise ValueError(f"The 'cs' config key must list weight-variance factors c > 0. Got {config['cs']!r} instead.")
+        raise InputError(f"The 'cs' config key must list weight-variance factors c > 0. Got {config['cs']!r} instead.")
     by_c = _mean_by_c(config)
     profiles = _variance_profiles(config)
     trunc = _trunc_normal(config)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.checks import InputError
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
 from depthlab.experiments import Experiment
@@ -153,11 +154,11 @@ def run(config: dict[str, Any]) -> Result:
     for key in ("grid", "depth", "width", "shallow_width", "n_direction_pairs", "steps", "n_surface"):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"The '{key}' config key must be an int >= 1. Got {value!r} instead.")
+            raise InputError(f"The '{key}' config key must be an int >= 1. Got {value!r} instead.")
     if not config["radii"] or any(not r > 0 for r in config["radii"]):
-        raise ValueError(f"The 'radii' config key must list radii > 0. Got {config['radii']!r} instead.")
+        raise InputError(f"The 'radii' config key must list radii > 0. Got {config['radii']!r} instead.")
     if config["n_surface"] > config["n_train"]:
-        raise ValueError(f"The 'n_surface' config key must be <= n_train ({config['n_train']}). "
+        raise InputError(f"The 'n_surface' config key must be <= n_train ({config['n_train']}). "
                          f"Got {config['n_surface']!r} instead.")
     data = load_dataset("mnist1d", n_train=config["n_train"], n_test=config["n_test"], seed=config["seed"])
     x, y = data.x[: config["n_surface"]], data.y[: config["n_surface"]]

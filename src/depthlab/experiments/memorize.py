@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.checks import InputError
 from depthlab.construct.memorize import Memorization, memorize, scalar_class_accuracy
 from depthlab.construct.reshape import shallow_to_deep
 from depthlab.data import DataNotFoundError, Dataset, labels_mod, load_dataset, load_for_memorization
@@ -91,7 +92,7 @@ def _load(config: dict[str, Any], notes: list[str]) -> tuple[Dataset, bool]:
 
 def _labels(ds: Dataset, scheme: str) -> Dataset:
     if scheme not in LABEL_SCHEMES:
-        raise ValueError(f"The 'labels' parameter must be one of {', '.join(LABEL_SCHEMES)}. Got {scheme!r} instead.")
+        raise InputError(f"The 'labels' parameter must be one of {', '.join(LABEL_SCHEMES)}. Got {scheme!r} instead.")
     return labels_mod(ds, LABEL_SCHEMES[scheme]) if scheme != "10" else ds
 
 

@@ -21,6 +21,7 @@ import torch
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params
+from depthlab.checks import InputError
 from depthlab.data import load_dataset, random_labels
 from depthlab.evidence import compare, rank_correlation
 from depthlab.experiments import Experiment
@@ -40,7 +41,7 @@ def _architectures(config: dict[str, Any], n_features: int, n_classes: int) -> d
     """depth -> widths [40, D, ..., D, 10]; depths, hidden_widths and max_epochs pair up one to one."""
     lengths = {key: len(config[key]) for key in ("depths", "hidden_widths", "max_epochs")}
     if len(set(lengths.values())) != 1:
-        raise ValueError(f"The 'depths', 'hidden_widths' and 'max_epochs' config keys must have one entry per "
+        raise InputError(f"The 'depths', 'hidden_widths' and 'max_epochs' config keys must have one entry per "
                          f"architecture. Got lengths {lengths}.")
     return {depth: [n_features, *[width] * depth, n_classes]
             for depth, width in zip(config["depths"], config["hidden_widths"])}

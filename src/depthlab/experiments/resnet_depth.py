@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params, residual_params
+from depthlab.checks import InputError
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
 from depthlab.experiments import Experiment
@@ -94,7 +95,7 @@ def max_trainable_depth(losses: dict[int, list], threshold: float) -> dict[str, 
 def run(config: dict[str, Any]) -> Result:
     """Train plain, residual and scaled residual MLPs at each depth; losses, accuracies, trainable depth."""
     if max(config["plain_depths"]) > max(config["residual_depths"]):
-        raise ValueError("The 'residual_depths' config key must reach at least the deepest of 'plain_depths'. "
+        raise InputError("The 'residual_depths' config key must reach at least the deepest of 'plain_depths'. "
                          f"Got {config['residual_depths']} vs {config['plain_depths']}.")
     ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
                       seed=config["data_seed"])

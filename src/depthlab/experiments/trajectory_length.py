@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.checks import InputError
 from depthlab.evidence import SlopeCI, slope_ci
 from depthlab.experiments import Experiment
 from depthlab.lab import rules
@@ -254,13 +255,13 @@ def _references(rows, shallow, relu, config) -> list[Reference]:
 def run(config: dict[str, Any]) -> Result:
     """Length of a circle through deep tanh / hard-tanh nets vs depth, against sqrt(chi_1) and Raghu's bound."""
     if config["burn_in"] < 1 or config["depth"] - config["burn_in"] < 3:
-        raise ValueError(
+        raise InputError(
             "The 'depth' and 'burn_in' config keys must leave at least 4 layers to fit (1 <= burn_in <= depth - 3). "
             f"Got depth={config['depth']!r}, burn_in={config['burn_in']!r} instead."
         )
     bad = [a for a in config["activations"] if a not in ("tanh", "hardtanh")]
     if bad or not config["activations"]:
-        raise ValueError(f"The 'activations' config key must list tanh and/or hardtanh. Got {config['activations']!r}.")
+        raise InputError(f"The 'activations' config key must list tanh and/or hardtanh. Got {config['activations']!r}.")
     rows = _deep(config)
     shallow = _shallow(config)
     relu = _relu(config)

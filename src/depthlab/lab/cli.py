@@ -5,20 +5,26 @@
     depthlab report [--runs DIR] [--out FILE]
     depthlab sweep NAME --grid KEY=V1,V2,... [--seeds N | --seed-list 0,3,7] [--executor local|ray] ...
 
-Bad input (unknown experiment, unknown or ill-typed --set key, missing or corrupt data) is reported
-as one line on stderr with exit code 2. Set DEPTHLAB_DEBUG=1 to see the full traceback instead.
+Exit codes: 0 done; 2 the input is at fault (unknown experiment, unknown or ill-typed --set key, a value out
+of its rule, missing or corrupt data or checkpoint, sizes beyond the memory): one line on stderr naming the
+problem and the fix, no run folder; 1 a fault of depthlab itself: one line on stderr with the path of a log
+holding the traceback; 130 interrupted (Ctrl-C). Set DEPTHLAB_DEBUG=1 to see the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import shutil
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +32,26 @@ import matplotlib
 import torch
 
 from depthlab import experiments
+from depthlab.atomic import staging_path
+from depthlab.checks import InputError
 from depthlab.lab.config import parse_overrides
 from depthlab.lab.format import format_value
 from depthlab.lab.result import Result, verdict_label
 from depthlab.lab.runs import metrics_document, write_run
+from depthlab.lab.sweep import DEFAULT_MAX_CELLS
+from depthlab.train.checkpoint import with_checkpoint_root
 
+EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+MAX_THREADS = 1024  # --threads for Ray tasks on a cluster (the local machine's cores bound every other use)
+ALLOCATION_FAILURES = ("not enough memory", "can't allocate memory", "out of memory", "unable to allocate",
+                       "cannot allocate memory")
+PATH_ERRNOS = (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.EROFS,
+               errno.ENOSPC, errno.ENAMETOOLONG, errno.EDQUOT)
 
 
-class CliError(Exception):
+class CliError(InputError):
     """A user error the CLI reports in one line with exit code 2."""
 
 
@@ -52,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print metrics.json to stdout and nothing else there")
     run.add_argument(
         "--threads", type=int, default=1,
-        help="torch CPU threads (default 1: depthlab's small networks run fastest on one; 0 = torch's default)",
+        help="torch CPU threads, at most the machine's cores (default 1: depthlab's small networks run fastest on "
+             "one; 0 = torch's default)",
     )
     report = sub.add_parser("report", help="render every run as one self-contained HTML page")
     report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
@@ -79,6 +97,8 @@ def _add_sweep_parser(sub: Any) -> None:
     sweep.add_argument("--workers", type=int, default=None, help="parallel cells (default: one per core)")
     sweep.add_argument("--threads", type=int, default=None, help="torch threads per cell (default: cores // workers)")
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC", help="draw METRIC over the grid")
+    sweep.add_argument("--max-cells", type=int, default=None, metavar="N",
+                       help=f"refuse grids of more than N cells (default {DEFAULT_MAX_CELLS:,})")
 
 
 def _print_table(result: Result, quick: bool, stream) -> None:
@@ -95,6 +115,8 @@ def _print_table(result: Result, quick: bool, stream) -> None:
 
 def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
     config = experiment.config(quick=args.quick)
+    if any(pair.split("=", 1)[0].strip() == "quick" for pair in args.set):
+        raise CliError("--set quick: the size is chosen with --quick (full size without it), not with --set.")
     overrides = parse_overrides(args.set, config)
     if args.seed is not None:
         overrides["seed"] = args.seed
@@ -105,13 +127,44 @@ def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) ->
     return experiment.config(quick=args.quick, **overrides)
 
 
+def check_writable(out: str | os.PathLike) -> Path:
+    """The output folder `out`, created if needed and probed with a staging file; a one-line CliError when it is
+    a file or cannot be written (checked before any experiment runs)."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--out {str(folder)!r} is a file, not a folder; choose a folder for the run folders.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = staging_path(folder / "probe")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise CliError(f"--out {str(folder)!r} cannot be written ({error.strerror or type(error).__name__}); "
+                       "choose a writable folder.") from None
+    return folder
+
+
+_STATE = {"running": None}  # the experiment (or sweep) whose own code is running now, for the error messages
+
+
+@contextlib.contextmanager
+def _running(name: str) -> Iterator[None]:
+    """Marks the time an experiment's own code runs: a plain ValueError before it is the input's fault."""
+    _STATE["running"] = name
+    try:
+        yield
+    finally:
+        _STATE["running"] = None
+
+
 def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
     """Run one experiment, write its run folder, print the table (or JSON); return metrics.json content."""
-    config = _config_for(experiment, args)
+    config = with_checkpoint_root(_config_for(experiment, args), experiment.name, args.out)
     human = sys.stderr if args.json else sys.stdout
     print(f"== {experiment.name}: {experiment.claim}", file=human, flush=True)
     start = time.perf_counter()
-    result = experiment.run(config)
+    with _running(experiment.name):
+        result = experiment.run(config)
     seconds = time.perf_counter() - start
     folder = write_run(experiment.name, experiment.claim, experiment.source, config, result, args.out, seconds)
     if result.data:
@@ -124,8 +177,10 @@ def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dic
 
 
 def _set_threads(threads: int) -> None:
-    if threads < 0:
-        raise CliError(f"--threads must be >= 0 (0 = torch's default). Got {threads}.")
+    cores = os.cpu_count() or 1
+    if not 0 <= threads <= cores:
+        raise CliError(f"--threads must be >= 0 (0 = torch's default) and at most the {cores} CPU cores. "
+                       f"Got {threads}.")
     if threads > 0:
         torch.set_num_threads(threads)
 
@@ -135,6 +190,9 @@ def _command_run(args: argparse.Namespace) -> None:
     chosen = experiments.all_experiments() if args.name == "all" else [experiments.get(args.name)]
     if args.name == "all" and args.set:
         raise CliError("--set applies to one experiment; run them one by one to override keys.")
+    for experiment in chosen:  # every config is checked before the first experiment runs
+        _config_for(experiment, args)
+    check_writable(args.out)
     documents = [run_one(experiment, args) for experiment in chosen]
     if args.json:
         print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
@@ -161,17 +219,22 @@ def _command_sweep(args: argparse.Namespace) -> int:
     from depthlab.lab.sweep import SweepSpec, run_sweep, sweep_folder
 
     experiment = experiments.get(args.name)
-    spec = SweepSpec.build(experiment, _config_for(experiment, args), args.grid, args.seeds, args.seed_list)
+    if args.threads is not None and args.threads > MAX_THREADS:
+        raise CliError(f"The '--threads' option must be at most {MAX_THREADS}. Got {args.threads}.")
+    spec = SweepSpec.build(experiment, _config_for(experiment, args), args.grid, args.seeds, args.seed_list,
+                           max_cells=args.max_cells)
     n_cells = len(spec.cells(experiment))  # every cell's config is built (and checked by the rules) now
     executor = make_executor(args.executor, n_cells, args.workers, args.threads, args.address)
+    check_writable(args.out)
     human = sys.stderr if args.json else sys.stdout
     print(f"== sweep {experiment.name}: {n_cells} cells ({executor.describe()})", file=human, flush=True)
     try:
-        outcome = run_sweep(experiment, spec, args.out, executor, args.plot)
+        with _running(f"sweep {experiment.name}"):
+            outcome = run_sweep(experiment, spec, args.out, executor, args.plot)
     except KeyboardInterrupt:
         print(f"depthlab: sweep interrupted; finished cells are kept in {sweep_folder(args.out, spec)}; "
               "rerun the same command to resume.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     print(f"cells: {outcome.computed} run now, {outcome.resumed} read back, {len(outcome.failed)} failed", file=human)
     for label, error in outcome.failed:
         print(f"  failed: {label}: {error}", file=human)
@@ -185,8 +248,68 @@ def _command_sweep(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
+# ------------------------------------------------------------------------------------------------ errors
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _is_allocation_failure(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or (
+        isinstance(error, RuntimeError) and any(s in str(error).lower() for s in ALLOCATION_FAILURES))
+
+
+def _size_options(args: argparse.Namespace) -> str:
+    """The options of this command line that set sizes (what to lower after running out of memory)."""
+    given = [f"--set {pair}" for pair in getattr(args, "set", [])] + [f"--grid {g}" for g in getattr(args, "grid", [])]
+    for flag in ("seeds", "workers", "threads"):
+        if getattr(args, flag, None):
+            given.append(f"--{flag} {getattr(args, flag)}")
+    if not getattr(args, "quick", True):
+        given.append("full size (no --quick)")
+    return ", ".join(given) or "the experiment's default sizes"
+
+
+def _log_traceback(error: BaseException, args: argparse.Namespace) -> Path:
+    """Write the traceback to OUT/.errors/ (or a temporary folder when that cannot be written); return the path."""
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    out = getattr(args, "out", None)
+    folders = ([Path(out) / ".errors"] if out and args.command in ("run", "sweep") else []) + [
+        Path(tempfile.gettempdir()) / "depthlab-errors"]
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{args.command}-{stamp}.log"
+            path.write_text(f"depthlab {' '.join(sys.argv[1:])}\n{text}")
+            return path
+        except OSError:
+            continue
+    return Path("(no writable place for the log)")
+
+
+def _report_error(error: BaseException, args: argparse.Namespace) -> int:
+    """One line on stderr for an error that ended the command; its exit code."""
+    running = _STATE["running"]
+    if isinstance(error, InputError) or (isinstance(error, ValueError) and running is None):
+        print(f"depthlab: error: {_first_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    if _is_allocation_failure(error):
+        print(f"depthlab: error: out of memory{f' in {running}' if running else ''} ({_first_line(error)}); the "
+              f"sizes asked for are too large for this machine: lower {_size_options(args)}.", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(error, OSError) and error.errno in PATH_ERRNOS:
+        print(f"depthlab: error: {_first_line(error)}; check the paths given (--out, --data-dir, checkpoint_dir).",
+              file=sys.stderr)
+        return EXIT_USAGE
+    log = _log_traceback(error, args)
+    print(f"depthlab: internal error{f' in {running}' if running else ''}: {type(error).__name__}: "
+          f"{_first_line(error)} (a fault of depthlab, not of the input; traceback in {log})", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `depthlab` command; returns the exit code."""
+    """Entry point of the `depthlab` command; returns the exit code (0, 1 internal, 2 input, 130 interrupted)."""
     matplotlib.use("Agg")
     args = _parser().parse_args(argv)
     try:
@@ -200,13 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _command_report(args)
     except KeyboardInterrupt:
         print("depthlab: interrupted; no partial run folder was left behind.", file=sys.stderr)
-        return 130
-    except (CliError, ValueError, FileNotFoundError, OSError) as error:
+        return EXIT_INTERRUPTED
+    except Exception as error:
         if os.environ.get("DEPTHLAB_DEBUG"):
             raise
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"depthlab: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
+        return _report_error(error, args)
+    finally:
+        _STATE["running"] = None
     return 0
 
 

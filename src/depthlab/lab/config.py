@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from depthlab.checks import InputError
+
 
 def parse_value(key: str, text: str, default: Any, flag: str = "--set") -> Any:
     """Parse `text` into the type of `default` (bool, int, float, str, list, or None -> str).
@@ -15,7 +17,7 @@ def parse_value(key: str, text: str, default: Any, flag: str = "--set") -> Any:
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"{flag} {key}: expected a bool (true/false). Got {text!r}.")
+        raise InputError(f"{flag} {key}: expected a bool (true/false). Got {text!r}.")
     if isinstance(default, (list, tuple)):
         element = default[0] if default else ""
         items = [item for item in text.split(",") if item.strip()]
@@ -27,7 +29,7 @@ def parse_value(key: str, text: str, default: Any, flag: str = "--set") -> Any:
             try:
                 return kind(text)
             except ValueError:
-                raise ValueError(f"{flag} {key}: expected {kind.__name__}. Got {text!r}.") from None
+                raise InputError(f"{flag} {key}: expected {kind.__name__}. Got {text!r}.") from None
     return text
 
 
@@ -36,10 +38,10 @@ def parse_overrides(pairs: list[str], config: dict[str, Any]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ValueError(f"--set expects key=value. Got {pair!r}.")
+            raise InputError(f"--set expects key=value. Got {pair!r}.")
         key, text = pair.split("=", 1)
         key = key.strip()
         if key not in config:
-            raise ValueError(f"--set: unknown key {key!r}. Valid keys: {', '.join(sorted(config))}.")
+            raise InputError(f"--set: unknown key {key!r}. Valid keys: {', '.join(sorted(config))}.")
         overrides[key] = parse_value(key, text, config[key])
     return overrides

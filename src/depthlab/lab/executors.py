@@ -30,6 +30,7 @@ from typing import Any
 import torch
 
 from depthlab import experiments
+from depthlab.checks import InputError
 from depthlab.lab.result import Result
 from depthlab.lab.runs import metrics_document, write_run
 
@@ -139,12 +140,12 @@ def pool_size(n_cells: int, workers: int | None = None, threads: int | None = No
     cores = os.cpu_count() or 1
     for flag, value in (("--workers", workers), ("--threads", threads)):
         if value is not None and value < 1:
-            raise ValueError(f"The '{flag}' option must be >= 1. Got {value} instead.")
+            raise InputError(f"The '{flag}' option must be >= 1. Got {value} instead.")
     if workers is None:
         workers = max(1, min(cores // (threads or 1), max(n_cells, 1)))
     threads = threads or max(1, cores // workers)
     if workers * threads > cores:
-        raise ValueError(
+        raise InputError(
             f"--workers {workers} x --threads {threads} = {workers * threads} threads would oversubscribe "
             f"the {cores} CPU cores; choose workers * threads <= {cores}."
         )
@@ -198,7 +199,7 @@ def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ValueError(RAY_MISSING) from None
+        raise InputError(RAY_MISSING) from None
     return ray
 
 
@@ -260,9 +261,9 @@ def make_executor(kind: str, n_cells: int, workers: int | None = None, threads: 
                   address: str | None = None) -> LocalExecutor | RayExecutor:
     """The executor `kind` ("local" or "ray") sized for `n_cells` cells; one-line ValueErrors for bad options."""
     if kind not in EXECUTORS:
-        raise ValueError(f"The '--executor' option must be one of {EXECUTORS}. Got {kind!r} instead.")
+        raise InputError(f"The '--executor' option must be one of {EXECUTORS}. Got {kind!r} instead.")
     if address and kind != "ray":
-        raise ValueError(f"--address {address!r} is for --executor ray. Got --executor {kind}.")
+        raise InputError(f"--address {address!r} is for --executor ray. Got --executor {kind}.")
     if kind == "ray" and address:  # the cluster decides how many tasks run at once
         return RayExecutor(address, workers or 1, threads or 1)
     if kind == "ray":

@@ -10,11 +10,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from depthlab.checks import InputError
+
 Rule = Callable[[str, Any], None]
 
 
 def _fail(key: str, rule: str, value: Any) -> None:
-    raise ValueError(f"The '{key}' config key must be {rule}. Got {value!r} instead.")
+    raise InputError(f"The '{key}' config key must be {rule}. Got {value!r} instead.")
 
 
 def _is_int(value: Any) -> bool:

@@ -39,6 +39,7 @@ from matplotlib.figure import Figure
 
 from depthlab import grid as grids
 from depthlab.atomic import remove_stale, write_bytes, write_text
+from depthlab.checks import InputError
 from depthlab.experiments import Experiment
 from depthlab.lab.config import parse_value
 from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
@@ -46,8 +47,10 @@ from depthlab.lab.format import format_value
 from depthlab.lab.progress import progress_bar
 from depthlab.lab.result import warn
 from depthlab.lab.runs import to_jsonable
+from depthlab.train.checkpoint import with_checkpoint_root
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")
+DEFAULT_MAX_CELLS = 10_000  # a sweep with more cells is refused unless --max-cells raises the limit
 TAIL_COLUMNS: tuple[str, ...] = ("seconds", "status", "error", "run_dir")
 SEED_BITS = 31
 
@@ -69,15 +72,15 @@ def parse_grid(specs: Sequence[str], config: dict[str, Any]) -> dict[str, list[A
     grid: dict[str, list[Any]] = {}
     for spec in specs:
         if "=" not in spec:
-            raise ValueError(f"--grid expects KEY=V1,V2,... Got {spec!r}. Valid keys: {valid}.")
+            raise InputError(f"--grid expects KEY=V1,V2,... Got {spec!r}. Valid keys: {valid}.")
         key, text = (part.strip() for part in spec.split("=", 1))
         if key in RESERVED_KEYS:
-            raise ValueError(f"--grid {key}: {key!r} is not a grid key (seeds: --seeds N or --seed-list; "
+            raise InputError(f"--grid {key}: {key!r} is not a grid key (seeds: --seeds N or --seed-list; "
                              f"size: --quick). Valid keys: {valid}.")
         if key not in config:
-            raise ValueError(f"--grid: unknown key {key!r}. Valid keys: {valid}.")
+            raise InputError(f"--grid: unknown key {key!r}. Valid keys: {valid}.")
         if key in grid:
-            raise ValueError(f"--grid {key}: given twice; put all its values in one --grid {key}=V1,V2,...")
+            raise InputError(f"--grid {key}: given twice; put all its values in one --grid {key}=V1,V2,...")
         grid[key] = _grid_values(key, text, config[key])
     return grid
 
@@ -86,11 +89,11 @@ def _grid_values(key: str, text: str, default: Any) -> list[Any]:
     separator = ";" if isinstance(default, (list, tuple)) else ","
     items = [item.strip() for item in text.split(separator)]
     if any(not item for item in items):
-        raise ValueError(f"--grid {key}: expected values separated by {separator!r}, none empty. Got {text!r}.")
+        raise InputError(f"--grid {key}: expected values separated by {separator!r}, none empty. Got {text!r}.")
     values = [parse_value(key, item, default, "--grid") for item in items]
     canonical = [_canonical(v) for v in values]
     if len(set(canonical)) < len(canonical):
-        raise ValueError(f"--grid {key}: a value is repeated. Got {text!r}.")
+        raise InputError(f"--grid {key}: a value is repeated. Got {text!r}.")
     return values
 
 
@@ -99,21 +102,36 @@ def parse_seed_list(text: str) -> list[int]:
     try:
         seeds = [int(item) for item in text.split(",")]
     except ValueError:
-        raise ValueError(f"--seed-list expects distinct integers >= 0 separated by ','. Got {text!r}.") from None
+        raise InputError(f"--seed-list expects distinct integers >= 0 separated by ','. Got {text!r}.") from None
     if any(s < 0 for s in seeds) or len(set(seeds)) < len(seeds):
-        raise ValueError(f"--seed-list expects distinct integers >= 0 separated by ','. Got {text!r}.")
+        raise InputError(f"--seed-list expects distinct integers >= 0 separated by ','. Got {text!r}.")
     return seeds
 
 
 def replicates(n_seeds: int | None = None, seed_list: str | None = None) -> list[int]:
     """The replicate indices: 0..n_seeds-1, or the given list (default: one replicate, 0)."""
     if n_seeds is not None and seed_list is not None:
-        raise ValueError("Give --seeds N or --seed-list, not both.")
+        raise InputError("Give --seeds N or --seed-list, not both.")
     if seed_list is not None:
         return parse_seed_list(seed_list)
     if n_seeds is not None and n_seeds < 1:
-        raise ValueError(f"The '--seeds' option must be >= 1. Got {n_seeds} instead.")
+        raise InputError(f"The '--seeds' option must be >= 1. Got {n_seeds} instead.")
     return list(range(n_seeds or 1))
+
+
+def check_cell_count(grid: dict[str, list[Any]], n_seeds: int | None = None, seed_list: str | None = None,
+                     max_cells: int | None = None) -> int:
+    """The number of cells (product of the grid's value counts x replicates), counted without building anything;
+    a one-line InputError above `max_cells` (default DEFAULT_MAX_CELLS; raise it with --max-cells N)."""
+    limit = DEFAULT_MAX_CELLS if max_cells is None else max_cells
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InputError(f"The '--max-cells' option must be an int >= 1. Got {max_cells!r} instead.")
+    n_replicates = len(seed_list.split(",")) if seed_list is not None else (n_seeds if n_seeds else 1)
+    count = math.prod(len(values) for values in grid.values()) * max(n_replicates, 1)
+    if count > limit:
+        raise InputError(f"This sweep has {count:,} cells (grid x replicates), more than the limit of {limit:,}; "
+                         "narrow the grid or the seeds, or raise the limit with --max-cells N.")
+    return count
 
 
 def _canonical(value: Any) -> str:
@@ -171,9 +189,14 @@ class SweepSpec:
 
     @classmethod
     def build(cls, experiment: Experiment, base: dict[str, Any], grid_specs: Sequence[str] = (),
-              n_seeds: int | None = None, seed_list: str | None = None) -> SweepSpec:
-        """Parse and check the grid and seeds against `base`; one-line ValueErrors for bad input."""
+              n_seeds: int | None = None, seed_list: str | None = None, max_cells: int | None = None) -> SweepSpec:
+        """Parse and check the grid and seeds against `base`; one-line InputErrors for bad input.
+
+        The cells are counted (grid product x replicates) before anything is built: more than `max_cells`
+        (default DEFAULT_MAX_CELLS) is refused.
+        """
         grid = parse_grid(grid_specs, base)
+        check_cell_count(grid, n_seeds, seed_list, max_cells)
         return cls(experiment.name, dict(base), grid, tuple(replicates(n_seeds, seed_list)))
 
     @property
@@ -410,8 +433,8 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
         if found is not None:
             outcomes[cell.index] = found
     resumed = len(outcomes)
-    tasks = [CellTask(c.index, spec.name, c.config, str(_cells_root(folder, c))) for c in cells
-             if c.index not in outcomes]
+    tasks = [CellTask(c.index, spec.name, with_checkpoint_root(c.config, spec.name, folder),
+                      str(_cells_root(folder, c))) for c in cells if c.index not in outcomes]
     _run_tasks(executor, tasks, outcomes, total=len(cells), desc=f"sweep {spec.name}")
     rows = [cell_row(cell, outcomes[cell.index], folder) for cell in cells]
     result = SweepOutcome(folder, rows, table_columns(rows), len(tasks), resumed,

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from depthlab.architectures import mlp_params  # noqa: F401  (re-exported: one home for parameter counts)
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 
 
 def _widths(widths: Sequence[int], name: str = "widths") -> list[int]:
     if isinstance(widths, (int, str)) or len(widths) == 0:
-        raise ValueError(f"The '{name}' parameter must be a non-empty list of hidden widths. Got {widths!r} instead.")
+        raise InputError(f"The '{name}' parameter must be a non-empty list of hidden widths. Got {widths!r} instead.")
     return [check_int(w, name, 1) for w in widths]
 
 

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.activations import activation
-from depthlab.checks import as_network, check_point
+from depthlab.checks import InputError, as_network, check_point
 from depthlab.network import Network
 
 UNIT_ROUNDOFF = 2.0**-53  # u: float64 rounds every operation to within a relative u
@@ -148,7 +148,7 @@ def count_regions_1d(
     a = check_point(a, "a", net.input_dim)  # (D_i,)
     b = check_point(b, "b", net.input_dim)  # (D_i,)
     if merge_tol is not None and not 0.0 < merge_tol < 1e-3:
-        raise ValueError(f"The 'merge_tol' parameter must be None or a float in (0, 1e-3). Got {merge_tol!r} instead.")
+        raise InputError(f"The 'merge_tol' parameter must be None or a float in (0, 1e-3). Got {merge_tol!r} instead.")
     rule = activation(net.activation)
     t, dt = torch.tensor([0.0, 1.0], dtype=torch.float64), torch.zeros(2, dtype=torch.float64)  # (P+1,) each
     slope, offset = (b - a)[None, :], a[None, :]  # (1, D_i) each: h(t) = offset + slope * t, the segment itself

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from depthlab.architectures import equal_neuron_widths  # noqa: F401  (re-exported)
-from depthlab.checks import as_network, check_int
+from depthlab.checks import InputError, as_network, check_int
 from depthlab.network import Network
 from depthlab.regions.count_1d import count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
@@ -35,7 +35,7 @@ from depthlab.seeds import derive_seed
 
 def _check_bound(bound: float) -> float:
     if not isinstance(bound, (int, float)) or not bound > 0:
-        raise ValueError(f"The 'bound' parameter must be a number > 0. Got {bound!r} instead.")
+        raise InputError(f"The 'bound' parameter must be a number > 0. Got {bound!r} instead.")
     return float(bound)
 
 
@@ -72,7 +72,7 @@ def random_segments(
         The segments' ends, ||b - a|| = length.
     """
     if not isinstance(length, (int, float)) or not length > 0:
-        raise ValueError(f"The 'length' parameter must be a number > 0. Got {length!r} instead.")
+        raise InputError(f"The 'length' parameter must be a number > 0. Got {length!r} instead.")
     centres = random_points(input_dim, n_lines, seed, bound)  # (n, D_i)
     generator = torch.Generator().manual_seed(derive_seed(seed, "directions"))
     directions = torch.randn(n_lines, input_dim, generator=generator, dtype=torch.float64)  # (n, D_i)
@@ -104,13 +104,13 @@ def breakpoints_per_unit_length(net: Network | nn.Module, a: torch.Tensor, b: to
     a = torch.as_tensor(a, dtype=torch.float64)
     b = torch.as_tensor(b, dtype=torch.float64)
     if a.ndim != 2 or a.shape != b.shape or a.shape[1] != net.input_dim:
-        raise ValueError(
+        raise InputError(
             f"The 'a' and 'b' parameters must both have shape (L, {net.input_dim}). "
             f"Got {tuple(a.shape)} and {tuple(b.shape)} instead."
         )
     lengths = (b - a).norm(dim=1)  # (L,)
     if bool((lengths <= 0).any()):
-        raise ValueError("The 'a' and 'b' parameters must give segments of positive length. Got a zero-length one.")
+        raise InputError("The 'a' and 'b' parameters must give segments of positive length. Got a zero-length one.")
     group = max(1, MAX_PARALLEL_UNITS // max(net.widths[1:-1], default=1))  # segments counted in one pass
     counts = torch.cat([_crossings_in_parallel(net, a[lo : lo + group], b[lo : lo + group])
                         for lo in range(0, a.shape[0], group)])  # (L,)
@@ -230,7 +230,7 @@ def fit_line(x: Sequence[float], y: Sequence[float]) -> LineFit:
     """
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if xs.ndim != 1 or xs.shape != ys.shape or np.unique(xs).size < 2:
-        raise ValueError(
+        raise InputError(
             "The 'x' and 'y' parameters must be 1-D of the same length with at least two distinct x. "
             f"Got shapes {xs.shape} and {ys.shape} instead."
         )

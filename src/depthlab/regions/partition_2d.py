@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.activations import Activation, activation
-from depthlab.checks import as_network, as_tensor
+from depthlab.checks import InputError, as_network, as_tensor
 from depthlab.lab.progress import progress
 from depthlab.network import Network
 
@@ -64,32 +64,32 @@ def as_domain(domain: ArrayLike | Plane, input_dim: int) -> tuple[np.ndarray, np
             [as_tensor(domain.u, "u").reshape(-1).numpy(), as_tensor(domain.v, "v").reshape(-1).numpy()], axis=1
         )  # (D_i, 2)
         if origin.shape[0] != input_dim or basis.shape[0] != input_dim:
-            raise ValueError(
+            raise InputError(
                 f"The 'domain' plane's origin, u and v must have {input_dim} coordinates (the network's inputs). "
                 f"Got {origin.shape[0]}, {basis.shape[0]} instead."
             )
         bounds = tuple(domain.bounds)
         if len(bounds) != 4 or not (bounds[0] < bounds[1] and bounds[2] < bounds[3]):
-            raise ValueError(f"The 'bounds' parameter must be (s0, s1, r0, r1) with s0 < s1, r0 < r1. Got {bounds}.")
+            raise InputError(f"The 'bounds' parameter must be (s0, s1, r0, r1) with s0 < s1, r0 < r1. Got {bounds}.")
         if abs(np.linalg.det(basis.T @ basis)) < 1e-300:
-            raise ValueError("The 'domain' plane's u and v must be linearly independent.")
+            raise InputError("The 'domain' plane's u and v must be linearly independent.")
         return domain.polygon(), origin, basis
     if input_dim != 2:
-        raise ValueError(
+        raise InputError(
             f"The 'domain' parameter must be a Plane for a network with {input_dim} inputs "
             "(a polygon needs exactly 2)."
         )
     polygon = as_tensor(domain, "domain").numpy()
     if polygon.ndim != 2 or polygon.shape[1] != 2 or polygon.shape[0] < 3:
-        raise ValueError(f"The 'domain' parameter must be an (M, 2) array of M >= 3 vertices. Got {polygon.shape}.")
+        raise InputError(f"The 'domain' parameter must be an (M, 2) array of M >= 3 vertices. Got {polygon.shape}.")
     area = _signed_areas(polygon, np.array([0, polygon.shape[0]]))[0]
     if abs(area) < 1e-300:
-        raise ValueError("The 'domain' parameter must be a polygon of positive area. Got a degenerate one.")
+        raise InputError("The 'domain' parameter must be a polygon of positive area. Got a degenerate one.")
     polygon = polygon if area > 0 else polygon[::-1].copy()
     edges = np.roll(polygon, -1, axis=0) - polygon  # (M, 2)
     turns = edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1] - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
     if (turns < -1e-12 * np.abs(edges).max() ** 2).any():
-        raise ValueError("The 'domain' parameter must be a convex polygon. Got a non-convex one.")
+        raise InputError("The 'domain' parameter must be a convex polygon. Got a non-convex one.")
     return polygon, np.zeros(2), np.eye(2)
 
 
@@ -176,7 +176,7 @@ class Partition2D:
                 values = self.offsets[:, 0] + np.einsum("ri,ri->r", self.slopes[:, 0, :], p)
             values = np.asarray(values, dtype=float).reshape(-1)
             if values.shape[0] != self.n_regions:
-                raise ValueError(f"The 'values' parameter must have {self.n_regions} entries. Got {values.shape[0]}.")
+                raise InputError(f"The 'values' parameter must have {self.n_regions} entries. Got {values.shape[0]}.")
             collection.set_array(values)
             collection.set_cmap("viridis")
         ax.add_collection(collection)

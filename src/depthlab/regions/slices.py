@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthlab.checks import check_int
+from depthlab.checks import InputError, check_int
 from depthlab.regions.partition_2d import Plane
 
 
@@ -22,7 +22,7 @@ def square_slice(input_dim: int, bound: float = 1.0) -> list[list[float]] | Plan
     """
     input_dim = check_int(input_dim, "input_dim", 2)
     if not isinstance(bound, (int, float)) or not bound > 0:
-        raise ValueError(f"The 'bound' parameter must be a number > 0. Got {bound!r} instead.")
+        raise InputError(f"The 'bound' parameter must be a number > 0. Got {bound!r} instead.")
     b = float(bound)
     if input_dim == 2:
         return [[-b, -b], [b, -b], [b, b], [-b, b]]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.lab.progress import progress
 from depthlab.network import Network
 from depthlab.train.batch import NetworkBatch
@@ -82,7 +82,7 @@ def fit(net, x, y, **options) -> FitResult:
     True
     """
     if isinstance(net, NetworkBatch) or _batch_class(net) is None:
-        raise ValueError(
+        raise InputError(
             f"The 'net' parameter must be a Network or ResidualNetwork (use fit_many for batches). "
             f"Got {type(net).__name__} instead."
         )
@@ -197,7 +197,7 @@ def _as_batch(nets):
     nets = list(nets) if isinstance(nets, (list, tuple)) else nets
     kinds = {_batch_class(n) for n in nets} if isinstance(nets, list) and nets else {None}
     if len(kinds) != 1 or None in kinds:
-        raise ValueError(
+        raise InputError(
             "The 'nets' parameter must be a NetworkBatch, a ResidualBatch, or a non-empty list of Network "
             f"or of ResidualNetwork. Got {type(nets).__name__} instead."
         )
@@ -208,11 +208,11 @@ def _check_device(device: str) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"The 'device' parameter must be 'cpu' or 'cuda'. Got {device!r} instead.") from None
+        raise InputError(f"The 'device' parameter must be 'cpu' or 'cuda'. Got {device!r} instead.") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"The 'device' parameter asks for {device!r}, but CUDA is not available on this machine.")
+        raise InputError(f"The 'device' parameter asks for {device!r}, but CUDA is not available on this machine.")
     if resolved.type not in ("cpu", "cuda"):
-        raise ValueError(f"The 'device' parameter must be 'cpu' or 'cuda'. Got {device!r} instead.")
+        raise InputError(f"The 'device' parameter must be 'cpu' or 'cuda'. Got {device!r} instead.")
     return resolved
 
 
@@ -228,17 +228,17 @@ def _check_options(o: dict, n_models: int) -> None:
         check_int(o["batch_size"], "batch_size", 1)
     lrs = o["lr"] if isinstance(o["lr"], (list, tuple)) else [o["lr"]]
     if len(lrs) not in (1, n_models) or not all(isinstance(v, (int, float)) and v > 0 for v in lrs):
-        raise ValueError(f"The 'lr' parameter must be a float > 0 or {n_models} of them. Got {o['lr']!r} instead.")
+        raise InputError(f"The 'lr' parameter must be a float > 0 or {n_models} of them. Got {o['lr']!r} instead.")
     seeds = o["seed"] if isinstance(o["seed"], (list, tuple)) else [o["seed"]]
     if len(seeds) not in (1, n_models):
-        raise ValueError(f"The 'seed' parameter must be an int or {n_models} ints. Got {o['seed']!r} instead.")
+        raise InputError(f"The 'seed' parameter must be an int or {n_models} ints. Got {o['seed']!r} instead.")
     if o["target_accuracy"] is not None and o["loss"] not in CLASSIFYING:
-        raise ValueError(
+        raise InputError(
             f"The 'target_accuracy' parameter needs a classifying loss ({', '.join(CLASSIFYING)}). "
             f"Got loss={o['loss']!r}."
         )
     if o["time_budget"] is not None and not o["time_budget"] > 0:
-        raise ValueError(f"The 'time_budget' parameter must be seconds > 0. Got {o['time_budget']!r} instead.")
+        raise InputError(f"The 'time_budget' parameter must be seconds > 0. Got {o['time_budget']!r} instead.")
 
 
 def _inputs(batch, x, y, loss: str, dtype: torch.dtype, shared_only: bool):
@@ -250,7 +250,7 @@ def _inputs(batch, x, y, loss: str, dtype: torch.dtype, shared_only: bool):
     shared = x.ndim == 2 and x.shape[1] == d_in
     if not (shared or (not shared_only and x.ndim == 3 and x.shape[0] == m and x.shape[2] == d_in)):
         shapes = f"(N, {d_in})" if shared_only else f"(N, {d_in}) or ({m}, N, {d_in})"
-        raise ValueError(f"The 'x' parameter must have shape {shapes}. Got {tuple(x.shape)} instead.")
+        raise InputError(f"The 'x' parameter must have shape {shapes}. Got {tuple(x.shape)} instead.")
     n = x.shape[-2]
     y = check_targets(as_tensor(y, "y", torch.float64), loss, n, batch.output_dim, dtype, None if shared_only else m)
     return x, y
@@ -461,7 +461,7 @@ def _use_manual(batch, o: dict) -> bool:
 
     applies = manual_backward_applies(batch)
     if o["backward"] == "manual" and not applies:
-        raise ValueError(
+        raise InputError(
             "The 'backward' parameter is 'manual', which needs a NetworkBatch with relu, leaky_relu or identity. "
             f"Got {batch!r}."
         )

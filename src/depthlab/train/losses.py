@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from depthlab.checks import InputError
+
 LOSSES: tuple[str, ...] = ("mse", "cross_entropy", "mse_logits")
 CLASSIFYING: tuple[str, ...] = ("cross_entropy", "mse_logits")
 
@@ -21,7 +23,7 @@ CLASSIFYING: tuple[str, ...] = ("cross_entropy", "mse_logits")
 def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     """Return `value` if it is one of `choices`, else raise a one-line ValueError."""
     if value not in choices:
-        raise ValueError(f"The '{name}' parameter must be one of {', '.join(choices)}. Got {value!r} instead.")
+        raise InputError(f"The '{name}' parameter must be one of {', '.join(choices)}. Got {value!r} instead.")
     return value
 
 
@@ -47,21 +49,21 @@ def check_targets(y: torch.Tensor, loss: str, n: int, n_out: int, dtype: torch.d
     """
     rows = y.shape[1] if (n_models is not None and y.ndim == (2 if loss == "cross_entropy" else 3)) else y.shape[0]
     if y.ndim == 0 or rows != n:
-        raise ValueError(f"The 'y' parameter must have {n} rows like 'x'. Got {tuple(y.shape)} instead.")
+        raise InputError(f"The 'y' parameter must have {n} rows like 'x'. Got {tuple(y.shape)} instead.")
     per_model = n_models is not None and y.ndim == (2 if loss == "cross_entropy" else 3)
     if per_model and y.shape[0] != n_models:
-        raise ValueError(f"The 'y' parameter must hold one target set per model ({n_models}). Got {y.shape[0]}.")
+        raise InputError(f"The 'y' parameter must hold one target set per model ({n_models}). Got {y.shape[0]}.")
     if loss == "cross_entropy":
         y = y.long()
         if y.ndim != (2 if per_model else 1) or (y.numel() and (y.min() < 0 or y.max() >= n_out)):
-            raise ValueError(
+            raise InputError(
                 f"For cross_entropy, 'y' must be class indices in [0, {n_out}) of shape (N,) or (M, N). "
                 f"Got shape {tuple(y.shape)}."
             )
         return y
     y = y.to(dtype) if per_model else y.to(dtype).reshape(n, -1)  # (M, N, D_o) or (N, D_o)
     if y.shape[-1] != n_out:
-        raise ValueError(f"For {loss}, 'y' must have {n_out} column(s) like the network output. Got {y.shape[-1]}.")
+        raise InputError(f"For {loss}, 'y' must have {n_out} column(s) like the network output. Got {y.shape[-1]}.")
     return y
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.checks import as_tensor
+from depthlab.checks import InputError, as_tensor
 from depthlab.network import Network
 from depthlab.train.batch import NetworkBatch
 from depthlab.train.loop import FitResult, fit, fit_many
@@ -36,7 +36,7 @@ def _members(teacher) -> list:
         return [teacher]
     if isinstance(teacher, (list, tuple)) and teacher and all(_is_model(t) or _is_batch(t) for t in teacher):
         return list(teacher)
-    raise ValueError(
+    raise InputError(
         "The 'teacher' parameter must be a Network, a ResidualNetwork, a NetworkBatch / ResidualBatch or a non-empty "
         f"list of them (an ensemble). Got {type(teacher).__name__} instead."
     )
@@ -66,9 +66,9 @@ def teacher_logits(teacher, x) -> torch.Tensor:
     x = as_tensor(x, "x", torch.float64)
     if x.ndim != 2 or any(m.input_dim != x.shape[1] for m in members):
         dims = sorted({m.input_dim for m in members})
-        raise ValueError(f"The 'x' parameter must have shape (N, {dims[0]}) for this teacher. Got {tuple(x.shape)}.")
+        raise InputError(f"The 'x' parameter must have shape (N, {dims[0]}) for this teacher. Got {tuple(x.shape)}.")
     if len({m.output_dim for m in members}) != 1:
-        raise ValueError("The 'teacher' parameter's models must all have the same number of outputs.")
+        raise InputError("The 'teacher' parameter's models must all have the same number of outputs.")
     total, count = None, 0
     with torch.no_grad():
         for member in members:
@@ -86,7 +86,7 @@ def _student_inputs(x, extra_x) -> torch.Tensor:
         return x
     extra = as_tensor(extra_x, "extra_x", torch.float64)
     if extra.ndim != 2 or x.ndim != 2 or extra.shape[1] != x.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"The 'extra_x' parameter must have shape (N_extra, {x.shape[-1]}) like 'x'. Got {tuple(extra.shape)}."
         )
     return torch.cat([x, extra])  # (N + N_extra, D_i)
@@ -124,12 +124,12 @@ def mimic(teacher, student, x, *, extra_x=None, per_student: bool = False, **opt
     True
     """
     if "loss" in options:
-        raise ValueError(f"The 'loss' option of mimic is always 'mse_logits'. Got loss={options['loss']!r}.")
+        raise InputError(f"The 'loss' option of mimic is always 'mse_logits'. Got loss={options['loss']!r}.")
     inputs = _student_inputs(x, extra_x)  # (N', D_i)
     many = not _is_model(student)
     if per_student:
         if not many or not isinstance(teacher, (list, tuple)) or len(teacher) != len(student):
-            raise ValueError(
+            raise InputError(
                 "The 'teacher' parameter must list one teacher per student when per_student=True. "
                 f"Got {type(teacher).__name__} for {type(student).__name__}."
             )

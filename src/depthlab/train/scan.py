@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from depthlab.checks import InputError
 from depthlab.network import Network
 from depthlab.train.loop import fit
 
@@ -43,7 +44,7 @@ def step_size_scan(
     (0.01, True)
     """
     if not lrs or any(not lr > 0 for lr in lrs):
-        raise ValueError(f"The 'lrs' parameter must be a non-empty list of step sizes > 0. Got {lrs!r} instead.")
+        raise InputError(f"The 'lrs' parameter must be a non-empty list of step sizes > 0. Got {lrs!r} instead.")
     scan = None
     for lr in sorted(lrs, reverse=True):
         out = fit(net, x, y, loss="mse", optimizer="gd", lr=lr, steps=steps, dtype=dtype, desc=f"gd lr={lr:g}")

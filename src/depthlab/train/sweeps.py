@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.init import InitSpec
 from depthlab.lab.progress import progress
 from depthlab.seeds import derive_seed
@@ -152,7 +152,7 @@ def epochs_to_fit(
     batch = NetworkBatch.random(widths, seeds, init=init)
     labels = torch.as_tensor(labels).long()
     if labels.ndim == 2 and labels.shape[0] != len(seeds):
-        raise ValueError(f"The 'labels' parameter must hold one label set per seed ({len(seeds)}). "
+        raise InputError(f"The 'labels' parameter must hold one label set per seed ({len(seeds)}). "
                          f"Got {labels.shape[0]}.")
     return fit_many(batch, x, labels, loss="cross_entropy", optimizer="gd", lr=lr, epochs=max_epochs,
                     target_accuracy=target_accuracy, history_every=history_every, dtype=dtype, device=device,

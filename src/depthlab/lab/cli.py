@@ -149,12 +149,11 @@ _STATE = {"running": None}  # the experiment (or sweep) whose own code is runnin
 
 @contextlib.contextmanager
 def _running(name: str) -> Iterator[None]:
-    """Marks the time an experiment's own code runs: a plain ValueError before it is the input's fault."""
+    """Marks the time an experiment's own code runs: a plain ValueError before it is the input's fault. The mark
+    stays when the code raises, for the error message (main clears it)."""
     _STATE["running"] = name
-    try:
-        yield
-    finally:
-        _STATE["running"] = None
+    yield
+    _STATE["running"] = None
 
 
 def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
@@ -262,9 +261,9 @@ def _is_allocation_failure(error: BaseException) -> bool:
 def _size_options(args: argparse.Namespace) -> str:
     """The options of this command line that set sizes (what to lower after running out of memory)."""
     given = [f"--set {pair}" for pair in getattr(args, "set", [])] + [f"--grid {g}" for g in getattr(args, "grid", [])]
-    for flag in ("seeds", "workers", "threads"):
+    for flag in ("seeds", "seed_list"):
         if getattr(args, flag, None):
-            given.append(f"--{flag} {getattr(args, flag)}")
+            given.append(f"--{flag.replace('_', '-')} {getattr(args, flag)}")
     if not getattr(args, "quick", True):
         given.append("full size (no --quick)")
     return ", ".join(given) or "the experiment's default sizes"

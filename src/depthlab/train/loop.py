@@ -30,7 +30,15 @@ from depthlab.lab.progress import progress
 from depthlab.network import Network
 from depthlab.train.batch import NetworkBatch
 from depthlab.train.checkpoint import checkpoint_error, fingerprint, load_checkpoint, save_checkpoint
-from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss
+from depthlab.train.losses import (
+    CLASSIFYING,
+    LOSSES,
+    check_choice,
+    check_targets,
+    constant_predictor_loss,
+    per_model_accuracy,
+    per_model_loss,
+)
 from depthlab.train.optim import OPTIMIZERS, StackedOptimizer
 
 STOP_REASONS: tuple[str, ...] = ("steps", "target_accuracy", "target_loss", "time_budget", "diverged")
@@ -46,7 +54,11 @@ class FitResult:
     accuracies : training accuracy at the same steps (cross_entropy, mse_logits; empty for mse).
     history_steps : the step (0-based update index) of each recorded entry; every `history_every`-th.
     steps_run : updates this model took.  epochs_run : steps_run / batches per epoch.
-    final_loss, final_accuracy : on the whole training set after training (accuracy nan for mse).
+    final_loss, final_accuracy : on the whole training set after training (accuracy nan for mse, and for a
+        diverged model).
+    initial_loss : on the whole training set before the first update (the starting model's loss).
+    chance_loss : the loss of the best model that ignores its input (`losses.constant_predictor_loss`): a final
+        loss not below it means the model learned nothing from its input (`depthlab.train.divergence`).
     stopped_early : True when a target, the time budget or divergence stopped it.  stop_reason : one of STOP_REASONS.
     diverged : the loss became NaN or infinite (that step's loss is the last one recorded, no update was made), or
         the trained parameters are not finite; `final_loss` is then NaN and `net` the starting model (a Network
@@ -66,6 +78,8 @@ class FitResult:
     stop_reason: str = "steps"
     seconds: float = 0.0
     diverged: bool = False
+    initial_loss: float = float("nan")
+    chance_loss: float = float("nan")
 
 
 def fit(net, x, y, **options) -> FitResult:
@@ -596,6 +610,8 @@ def _results(run: _Run, batch, in_dtype: torch.dtype) -> list[FitResult]:
     finite = torch.stack([torch.isfinite(p.reshape(m, -1)).all(dim=1) for p in final]).all(dim=0)  # (M,)
     finite &= torch.isfinite(losses)
     start = batch.parameters()
+    initial, _ = run.evaluate([s.to(device=run.device, dtype=run.o["dtype"]) for s in start], run.x_all, run.y_all)
+    chance = constant_predictor_loss(run.y_all, run.o["loss"], batch.output_dim).expand(m)  # (M,)
     kept = [torch.where(finite.view(-1, *[1] * (p.ndim - 1)).cpu(), p.cpu().to(in_dtype), s.to(in_dtype))
             for p, s in zip(final, start)]  # a diverged model hands back its starting parameters
     trained = batch.with_parameters(kept).to_networks()
@@ -605,7 +621,8 @@ def _results(run: _Run, batch, in_dtype: torch.dtype) -> list[FitResult]:
             result.diverged = result.stopped_early = True
             result.stop_reason = "diverged"
         result.final_loss = float(losses[i]) if bool(finite[i]) else float("nan")
-        result.final_accuracy = float(accuracy[i]) if accuracy is not None else float("nan")
+        result.final_accuracy = float(accuracy[i]) if accuracy is not None and bool(finite[i]) else float("nan")
+        result.initial_loss, result.chance_loss = float(initial[i]), float(chance[i])
         result.epochs_run = result.steps_run / run.per_epoch
         result.seconds = run.elapsed
     return run.results

@@ -104,3 +104,32 @@ def per_model_accuracy(output: torch.Tensor, y: torch.Tensor, loss: str) -> torc
     """Fraction of rows classified right, per model (M,) float64; None for mse (no classes). output (M, B, D_o)."""
     correct = per_model_correct(output, y, loss)
     return None if correct is None else correct.double() / output.shape[1]
+
+
+def constant_predictor_loss(y: torch.Tensor, loss: str, n_out: int) -> torch.Tensor:
+    """The loss of the best model that ignores its input (no better than untrained), on targets `y`.
+
+    cross_entropy: the entropy of the label frequencies (the loss of predicting them); mse: the mean variance
+    of the target columns; mse_logits: half the summed variance of the teacher's logits.
+
+    Parameters
+    ----------
+    y : Tensor
+        Targets as the loop holds them: (N,) or (M, N) class indices; (N, D_o) or (M, N, D_o) values.
+    loss : {"mse", "cross_entropy", "mse_logits"}
+    n_out : int
+        Classes (cross_entropy).
+
+    Returns
+    -------
+    Tensor
+        () for shared targets, (M,) for per-model targets; float64.
+    """
+    if loss == "cross_entropy":
+        counts = F.one_hot(y.long(), n_out).sum(dim=-2).double()  # (C,) or (M, C)
+        p = counts / counts.sum(dim=-1, keepdim=True)
+        return -torch.xlogy(p, p).sum(dim=-1)
+    deviations = (y.double() - y.double().mean(dim=-2, keepdim=True)).square()  # (..., N, D_o)
+    if loss == "mse":
+        return deviations.mean(dim=(-2, -1))
+    return 0.5 * deviations.sum(dim=-1).mean(dim=-1)

@@ -22,8 +22,8 @@ from depthlab.init import InitSpec
 from depthlab.lab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train.batch import NetworkBatch
+from depthlab.train.divergence import failure, held_out_accuracy
 from depthlab.train.loop import FitResult, fit_many
-from depthlab.train.metrics import accuracy
 
 
 def final_losses_by_width(
@@ -65,7 +65,8 @@ def final_losses_by_width(
     -------
     list of dict
         One row per (width, seed): width, seed_index, seed, params, final_loss, train_accuracy,
-        test_accuracy, steps_run.
+        test_accuracy (NaN for a diverged model), steps_run, initial_loss, chance_loss, failure ("" when the
+        model trained; see `depthlab.train.divergence`).
 
     Examples
     --------
@@ -88,25 +89,29 @@ def final_losses_by_width(
                            batch_size=batch_size, seed=derive_seed(seed, "order", width), dtype=dtype, device=device,
                            desc=f"{n_seeds} x width {width}")
         for s, (model_seed, result) in enumerate(zip(seeds, results)):
-            test = accuracy(result.net, x_test, y_test) if x_test is not None else float("nan")
+            test = held_out_accuracy(result, x_test, y_test) if x_test is not None else float("nan")
             rows.append({"width": width, "seed_index": s, "seed": model_seed, "params": batch.n_params,
                          "final_loss": result.final_loss, "train_accuracy": result.final_accuracy,
-                         "test_accuracy": test, "steps_run": result.steps_run})
+                         "test_accuracy": test, "steps_run": result.steps_run, "initial_loss": result.initial_loss,
+                         "chance_loss": result.chance_loss,
+                         "failure": failure(result.final_loss, result.initial_loss, result.chance_loss)})
     return rows
 
 
 def loss_spread_by_width(rows: list[dict[str, Any]], key: str = "final_loss") -> dict[int, dict[str, Any]]:
-    """Per width: mean, std (ddof 1) and the per-seed squared deviations from the mean of `key`.
+    """Per width: mean, std (ddof 1) and the per-seed squared deviations from the mean of `key`, over the seeds
+    that trained (rows whose `failure` is empty; NaN statistics when fewer than 2 are left).
 
     rows : the output of `final_losses_by_width`. The squared deviations (one per seed) are what
     `evidence.rank_correlation` resamples to put an interval on "spread falls with width".
     """
     spread: dict[int, dict[str, Any]] = {}
     for width in sorted({r["width"] for r in rows}):
-        values = np.array([r[key] for r in rows if r["width"] == width], dtype=float)
+        values = np.array([r[key] for r in rows if r["width"] == width and not r.get("failure")], dtype=float)
         std = float(values.std(ddof=1)) if values.size > 1 else float("nan")
-        spread[width] = {"mean": float(values.mean()), "std": std, "n": int(values.size),
-                         "squared_deviations": ((values - values.mean()) ** 2).tolist()}
+        mean = float(values.mean()) if values.size else float("nan")
+        spread[width] = {"mean": mean, "std": std, "n": int(values.size),
+                         "squared_deviations": ((values - mean) ** 2).tolist()}
     return spread
 
 

@@ -21,6 +21,8 @@ from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_close
 from depthlab.seeds import derive_seed
 from depthlab.train import final_losses_by_width
+from depthlab.train.divergence import DivergenceLog, split_rows
+from depthlab.train.sweeps import trained_losses_by_width
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content)"
 
@@ -72,7 +74,11 @@ def run(config: dict[str, Any]) -> Result:
         notes.append("no MNIST files: the entropy and every figure derived from it are not measured (not comparable)")
     example_params = sum(p.numel() for p in pytorch_example_net().parameters())
     rows, spread_data = _loss_spread(config)
-    stds = {w: float(np.std([r["final_loss"] for r in rows if r["width"] == w], ddof=1)) for w in config["widths"]}
+    log = DivergenceLog()
+    for w in config["widths"]:
+        log.add(split_rows([r for r in rows if r["width"] == w], f"width {w}"))
+    trained = [r for r in rows if not r["failure"]]
+    stds = {w: _std([r["final_loss"] for r in trained if r["width"] == w]) for w in config["widths"]}
     metrics: dict[str, Any] = {
         "pixel_entropy_bits": measured_bits,
         "pixel_entropy_bits_binary": entropy.get("train_binary", entropy.get("test_binary")),
@@ -82,12 +88,13 @@ def run(config: dict[str, Any]) -> Result:
         "n_seeds": config["n_seeds"],
         "pytorch_example_params": example_params,
         **{f"loss_std_w{w}": s for w, s in stds.items()},
+        **log.metrics(),
     }
     return Result(
         metrics=metrics,
-        references=_references(entropy, metrics, rows, config),
+        references=_references(entropy, metrics, rows, config, log),
         tables={"final_loss_by_seed": rows, "loss_std_by_width": [{"width": w, "std": s} for w, s in stds.items()]},
-        figures={"loss_spread": _spread_figure(rows, stds)},
+        figures={"loss_spread": _spread_figure(trained, stds)},
         data=("MNIST " + ", ".join(f"{s} split ({entropy[s + '_n']:,} images)" for s in ("test", "train")
                                    if s + "_n" in entropy) + "; " if entropy else "no MNIST files; ")
         + f"loss spread on {spread_data}",
@@ -98,12 +105,16 @@ def run(config: dict[str, Any]) -> Result:
             "reading all 784 pixels has 785 weights, so the same arithmetic gives about 0.12 such neurons. The "
             "bound also counts bits of a labelling of the training set, not pixel entropy, so the arithmetic "
             "mixes units twice.",
-        ],
+        ] + log.notes(),
     )
 
 
+def _std(values: list[float]) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
 def _references(entropy: dict[str, float], metrics: dict[str, Any], rows: list[dict[str, Any]],
-                config: dict[str, Any]) -> list[Reference]:
+                config: dict[str, Any], log: DivergenceLog) -> list[Reference]:
     refs = []
     for split, published, label in (("train", 191.0, "training set, as stated"), ("test", 188.5, "t10k")):
         key = f"{split}_plogp"
@@ -131,11 +142,12 @@ def _references(entropy: dict[str, float], metrics: dict[str, Any], rows: list[d
         "PyTorch's classic MNIST example has 21,840 parameters", SOURCE, 21_840, metrics["pytorch_example_params"],
         verdict_close(21_840, metrics["pytorch_example_params"]), "counted on the torch.nn module built here",
     ))
-    widths = sorted({r["width"] for r in rows})
-    losses = [[r["final_loss"] for r in rows if r["width"] == w] for w in widths]  # (n_widths, n_seeds)
+    all_widths = sorted({r["width"] for r in rows})
+    widths, losses = trained_losses_by_width(rows, min_seeds=3)  # (n_widths, k seeds that trained)
     trend = rank_correlation(widths, losses, confidence=config["confidence"], statistic="std",
-                             seed=derive_seed(config["seed"], "bootstrap")) if config["n_seeds"] >= 3 else None
-    spread = {w: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan") for w, v in zip(widths, losses)}
+                             seed=derive_seed(config["seed"], "bootstrap")) if widths else None
+    spread = {w: _std([r["final_loss"] for r in rows if r["width"] == w and not r["failure"]]) for w in all_widths}
+    widths = widths or all_widths
     refs.append(Reference(
         "Small nets' final loss varies more across random initializations", SOURCE,
         "variance of final loss falls with width",
@@ -144,7 +156,9 @@ def _references(entropy: dict[str, float], metrics: dict[str, Any], rows: list[d
         trend.verdict_for(-1) if trend else "inconclusive",
         (f"{config['n_seeds']} seeds per width; {trend.summary()} (seeds resampled, std recomputed per resample); "
          "reproduced when rho < 0 with its interval below 0 and p <= 1 - confidence" if trend else
-         "fewer than 3 seeds per width: no spread to correlate"),
+         "fewer than 3 seeds per width trained: no spread to correlate")
+        + (f"; judged on the seeds that trained ({log.n_diverged} of {log.n_models} diverged or did not train)"
+           if log.n_diverged else ""),
     ))
     return refs
 

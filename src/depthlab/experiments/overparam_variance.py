@@ -15,12 +15,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.data import load_dataset
-from depthlab.evidence import rank_correlation
+from depthlab.evidence import RankCorrelation, rank_correlation
 from depthlab.experiments import Experiment
 from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result
 from depthlab.seeds import derive_seed
-from depthlab.train.sweeps import final_losses_by_width, loss_spread_by_width
+from depthlab.train.divergence import DivergenceLog, split_rows
+from depthlab.train.sweeps import final_losses_by_width, loss_spread_by_width, trained_losses_by_width
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content; after Karpathy's CS231n notes)"
 
@@ -32,16 +33,20 @@ def run(config: dict[str, Any]) -> Result:
     rows = final_losses_by_width(ds.x, ds.y, config["widths"], n_seeds=config["n_seeds"], seed=config["seed"],
                                  x_test=ds.x_test, y_test=ds.y_test, n_classes=ds.n_classes, lr=config["lr"],
                                  steps=config["steps"], batch_size=config["batch_size"] or None)
-    spread = loss_spread_by_width(rows)
+    spread = loss_spread_by_width(rows)  # over the seeds that trained
     widths = sorted(spread)
-    trend = rank_correlation(widths, np.array([spread[w]["squared_deviations"] for w in widths]),
-                             confidence=config["confidence"], seed=derive_seed(config["seed"], "bootstrap"))
+    log = DivergenceLog()
+    for w in widths:
+        log.add(split_rows([r for r in rows if r["width"] == w], f"width {w}"))
+    trend, judged = _trend(rows, config)
+    trained = [r for r in rows if not r["failure"]]
     metrics = {
         "loss_std_by_width": {str(w): spread[w]["std"] for w in widths},
         "loss_mean_by_width": {str(w): spread[w]["mean"] for w in widths},
-        "test_accuracy_mean_by_width": {str(w): float(np.mean([r["test_accuracy"] for r in rows if r["width"] == w]))
+        "test_accuracy_mean_by_width": {str(w): _mean([r["test_accuracy"] for r in trained if r["width"] == w])
                                         for w in widths},
         "n_seeds": config["n_seeds"], "spread_rho": trend.rho, "spread_rho_ci": [trend.ci_low, trend.ci_high],
+        **log.metrics(),
     }
     summary = [{"width": w, "params": next(r["params"] for r in rows if r["width"] == w), "n_seeds": spread[w]["n"],
                 "mean_final_loss": spread[w]["mean"], "std_final_loss": spread[w]["std"],
@@ -55,16 +60,33 @@ def run(config: dict[str, Any]) -> Result:
         f"width {last}; Spearman rho(width, variance) = {trend.rho:.2f}",
         trend.verdict_for(-1),
         f"per-seed squared deviations from each width's mean, seeds resampled: {trend.summary()}; reproduced when "
-        "the interval lies below 0 (and p <= 1 - confidence), differs when above, else inconclusive",
+        "the interval lies below 0 (and p <= 1 - confidence), differs when above, else inconclusive. Judged on the "
+        f"seeds that trained: widths {judged} with {trend.n_replicates} seeds each"
+        + (f" ({log.n_diverged} of {log.n_models} models diverged or did not train)" if log.n_diverged else ""),
     )
     return Result(
         metrics=metrics, references=[reference],
         tables={"final_loss_by_seed": rows, "loss_spread_by_width": summary},
-        figures={"loss_spread": _figure(rows, spread)},
+        figures={"loss_spread": _figure(trained, spread)},
         data=f"{ds.name}: {ds.x.shape[0]} training examples ({ds.x.shape[1]} features, true labels), "
              f"{ds.x_test.shape[0]} held out",
-        notes=_notes(config),
+        notes=_notes(config) + log.notes(),
     )
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _trend(rows: list[dict[str, Any]], config: dict[str, Any]) -> tuple[RankCorrelation, list[int]]:
+    """Rank correlation of the per-seed squared deviations with width, over the seeds that trained (widths with
+    fewer than 2 left out); n = 0 and "inconclusive" when no width has 2."""
+    widths, losses = trained_losses_by_width(rows, min_seeds=2)
+    if not widths:
+        return RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]), []
+    deviations = (losses - losses.mean(axis=1, keepdims=True)) ** 2  # (W, k)
+    return rank_correlation(widths, deviations, confidence=config["confidence"],
+                            seed=derive_seed(config["seed"], "bootstrap")), widths
 
 
 def _figure(rows: list[dict[str, Any]], spread: dict[int, dict[str, Any]]) -> Figure:

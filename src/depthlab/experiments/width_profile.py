@@ -17,14 +17,14 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params, profile_widths
 from depthlab.data import load_dataset
-from depthlab.evidence import compare
 from depthlab.experiments import Experiment
 from depthlab.experiments.random_labels import checkpoint_folder
 from depthlab.lab import rules
 from depthlab.lab.progress import progress
 from depthlab.lab.result import Reference, Result
 from depthlab.seeds import derive_seed
-from depthlab.train import NetworkBatch, accuracy, fit_many
+from depthlab.train import NetworkBatch, fit_many
+from depthlab.train.divergence import DivergenceLog, compare_trained, held_out_accuracy
 
 SOURCE = "Lecture 4M, deep vs. shallow learning, slide 24 (seed 003_aa40f1eda924f9e5.txt); Hanin & Rolnick 2018"
 
@@ -41,7 +41,7 @@ def profiles(config: dict[str, Any], n_features: int, n_classes: int) -> dict[st
     return out
 
 
-def _train(config: dict[str, Any], ds, shapes: dict[str, list[int]]) -> dict[str, dict[str, list[float]]]:
+def _train(config: dict[str, Any], ds, shapes: dict[str, list[int]], log: DivergenceLog) -> dict[str, dict]:
     folder = checkpoint_folder(config, "width-profile")
     out = {}
     for name in progress(list(shapes), desc="width-profile", total=len(shapes), unit="profile"):
@@ -52,9 +52,10 @@ def _train(config: dict[str, Any], ds, shapes: dict[str, list[int]]) -> dict[str
             steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
             history_every=max(1, config["steps"] // 20), desc=f"profile {name}",
             checkpoint=None if folder is None else folder / f"{name}.pt")
+        split = log.results(results, f"profile {name}")
         out[name] = {"train_loss": [r.final_loss for r in results],
-                     "test_accuracy": [accuracy(r.net, ds.x_test, ds.y_test) for r in results],
-                     "curves": [(r.history_steps, r.losses) for r in results]}
+                     "test_accuracy": [held_out_accuracy(r, ds.x_test, ds.y_test) for r in results],
+                     "curves": split.keep([(r.history_steps, r.losses) for r in results]), "split": split}
     return out
 
 
@@ -63,14 +64,17 @@ def run(config: dict[str, Any]) -> Result:
     ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
                       seed=config["data_seed"])
     shapes = profiles(config, ds.n_features, ds.n_classes)
-    measured = _train(config, ds, shapes)
+    log = DivergenceLog()
+    measured = _train(config, ds, shapes, log)
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "budget": config["budget"], "depth": config["depth"]}
     for name, m in measured.items():
-        metrics[f"{name}_train_loss"] = float(np.median(m["train_loss"]))
-        metrics[f"{name}_test_accuracy"] = float(np.median(m["test_accuracy"]))
+        metrics[f"{name}_train_loss"] = _median(m["split"].keep(m["train_loss"]))
+        metrics[f"{name}_test_accuracy"] = _median(m["split"].keep(m["test_accuracy"]))
+    metrics.update(log.metrics())
     rows = [{"profile": name, "seed_index": s, "widths": "-".join(map(str, shapes[name])),
              "params": mlp_params(ds.n_features, shapes[name], ds.n_classes),
-             "sum_inverse_widths": sum(1 / w for w in shapes[name]), "train_loss": loss, "test_accuracy": acc}
+             "sum_inverse_widths": sum(1 / w for w in shapes[name]), "train_loss": loss, "test_accuracy": acc,
+             "failure": m["split"].failures[s]}
             for name, m in measured.items()
             for s, (loss, acc) in enumerate(zip(m["train_loss"], m["test_accuracy"]))]
     return Result(
@@ -79,26 +83,36 @@ def run(config: dict[str, Any]) -> Result:
         tables={"profiles": rows},
         figures={"training_loss": _figure(measured, config)},
         data=ds.describe(),
-        notes=_notes(config, shapes, ds),
+        notes=_notes(config, shapes, ds) + log.notes(),
     )
+
+
+def _median(values: list[float]) -> float:
+    """Median of the models that trained; NaN when none did."""
+    return float(np.median(values)) if values else float("nan")
 
 
 def _references(measured: dict, shapes: dict[str, list[int]], config: dict[str, Any]) -> list[Reference]:
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
     loss = {name: m["train_loss"] for name, m in measured.items()}
-    grows = compare(loss["growing"], loss["shrinking"], "less", **options)
-    versus_constant = compare(loss["growing"], loss["constant"], "less", **options)
+    split = {name: m["split"] for name, m in measured.items()}
+
+    def judge(a: str, b: str, alternative: str):
+        return compare_trained(loss[a], split[a], loss[b], split[b], alternative, **options)
+
+    grows = judge("growing", "shrinking", "less")
+    versus_constant = judge("growing", "constant", "less")
     references = [Reference(
         "Width should grow with depth: a growing profile trains to a lower loss than a shrinking one at one budget",
         SOURCE, "width should grow with depth",
         f"median training loss growing {grows.median_a:.4g} vs shrinking {grows.median_b:.4g} "
-        f"(constant {np.median(loss['constant']):.4g})", grows.verdict,
+        f"(constant {_median(split['constant'].keep(loss['constant'])):.4g})", grows.verdict,
         f"final training loss over seeds, one-sided (less): {grows.summary()}. Growing vs constant: "
         f"{versus_constant.verdict} ({versus_constant.summary()}). Ramp ratio {config['ratio']}; widths "
         f"growing {shapes['growing']}, shrinking {shapes['shrinking']}.",
     )]
     for name in (n for n in shapes if n.startswith("narrow")):
-        hard = compare(loss[name], loss["constant"], "greater", **options)
+        hard = judge(name, "constant", "greater")
         references.append(Reference(
             f"A single narrow layer makes training hard: {name} ends at a higher training loss than constant width",
             SOURCE, "even a single narrow layer makes training hard",
@@ -112,6 +126,8 @@ def _figure(measured: dict, config: dict[str, Any]) -> Figure:
     figure = Figure(figsize=(8, 4.5))
     ax = figure.subplots()
     for name, m in measured.items():
+        if not m["curves"]:  # every seed of this profile diverged: nothing to draw
+            continue
         steps = m["curves"][0][0]
         ax.semilogy(steps, np.median([c[1] for c in m["curves"]], axis=0), label=name)
     ax.set(xlabel="step", ylabel="training loss (mini-batch, median over seeds)",

@@ -162,3 +162,22 @@ def epochs_to_fit(
     return fit_many(batch, x, labels, loss="cross_entropy", optimizer="gd", lr=lr, epochs=max_epochs,
                     target_accuracy=target_accuracy, history_every=history_every, dtype=dtype, device=device,
                     checkpoint=checkpoint, checkpoint_every=checkpoint_every, time_budget=time_budget, desc=desc)
+
+
+def trained_losses_by_width(rows: list[dict[str, Any]], key: str = "final_loss",
+                            min_seeds: int = 2) -> tuple[list[int], np.ndarray]:
+    """`key` of the seeds that trained, one row per width, as a rectangle for seed-resampling statistics.
+
+    rows : the output of `final_losses_by_width` (a row whose `failure` is not empty diverged or did not train).
+    Widths with fewer than `min_seeds` trained seeds are left out; the others keep their first k trained seeds,
+    k the smallest such count (seeds of a width are exchangeable draws).
+
+    Returns
+    -------
+    (widths, values) : list of W ints and an array (W, k); W may be 0 (then values is (0, 0)).
+    """
+    widths = sorted({r["width"] for r in rows})
+    kept = {w: [r[key] for r in rows if r["width"] == w and not r.get("failure")] for w in widths}
+    used = [w for w in widths if len(kept[w]) >= min_seeds]
+    k = min((len(kept[w]) for w in used), default=0)
+    return used, np.array([kept[w][:k] for w in used], dtype=float).reshape(len(used), k)

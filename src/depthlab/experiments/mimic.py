@@ -19,7 +19,6 @@ import numpy as np
 
 from depthlab.architectures import mlp_params, shallow_width_for_budget
 from depthlab.data import load_dataset
-from depthlab.evidence import compare
 from depthlab.experiments import Experiment
 from depthlab.experiments.random_labels import checkpoint_folder
 from depthlab.lab import rules
@@ -27,6 +26,7 @@ from depthlab.lab.progress import progress
 from depthlab.lab.result import Reference, Result
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, accuracy, fit_many, mimic, teacher_logits
+from depthlab.train.divergence import DivergenceLog, Split, compare_trained, held_out_accuracy
 
 SOURCE = "Ba & Caruana 2014, Do deep nets really need to be deep? (lecture 4M, seed 003_aa40f1eda924f9e5.txt)"
 TIMIT_ERROR = {"direct": 23.1, "teacher": 21.9, "ensemble": 18.5, "mimic": 21.6, "mimic_large": 20.0}  # % phone error
@@ -55,8 +55,21 @@ def _checkpoint(folder, name: str, stage: str):
     return None if folder is None else folder / f"{name}_{stage}.pt"
 
 
-def _study(name: str, config: dict[str, Any], bar) -> dict[str, Any]:
-    """Train teachers and the three kinds of students on one data set; held-out accuracies per seed."""
+def _seed_failures(split: Split, n_seeds: int, n_members: int) -> tuple[list[str], list[str]]:
+    """Per seed: why its teacher (member 0) failed, and why its ensemble failed (any member); "" when it trained."""
+    groups = [split.failures[s * n_members:(s + 1) * n_members] for s in range(n_seeds)]
+    return [g[0] for g in groups], [next((f for f in g if f), "") for g in groups]
+
+
+def _with_teacher(split: Split, teacher: list[str]) -> Split:
+    """A student split in which a student of a failed teacher counts as failed too."""
+    failures = tuple(own or (f"its teacher failed: {t}" if t else "") for own, t in zip(split.failures, teacher))
+    return Split(split.group, failures, split.final_losses, split.chance_losses)
+
+
+def _study(name: str, config: dict[str, Any], bar, log: DivergenceLog) -> dict[str, Any]:
+    """Train teachers and the three kinds of students on one data set; held-out accuracies per seed, and which
+    seeds count (the models that trained, students of teachers that trained)."""
     ds, extra = _data(name, config)
     d_in, d_out, n_seeds, n_members = ds.n_features, ds.n_classes, config["n_seeds"], config["ensemble_size"]
     teacher_shape = [d_in, *config["teacher_widths"], d_out]
@@ -71,6 +84,8 @@ def _study(name: str, config: dict[str, Any], bar) -> dict[str, Any]:
                         checkpoint=_checkpoint(folder, name, "teachers"), desc=f"{name} teachers",
                         **_fit_options(config, config["teacher_steps"]))
     next(bar)
+    teacher_failed, ensemble_failed = _seed_failures(log.results(teachers, f"{name} teachers"), n_seeds, n_members)
+    target_failed = ensemble_failed if config["mimic_teacher"] == "ensemble" else teacher_failed
     nets = [r.net for r in teachers]
     ensembles = [nets[s * n_members:(s + 1) * n_members] for s in range(n_seeds)]  # member 0 is seed s's teacher
     targets = ensembles if config["mimic_teacher"] == "ensemble" else [group[0] for group in ensembles]
@@ -84,13 +99,21 @@ def _study(name: str, config: dict[str, Any], bar) -> dict[str, Any]:
         else:
             students[kind] = mimic(targets, batch, ds.x, extra_x=extra, per_student=True, **common)
         next(bar)
-    accuracies = {kind: [accuracy(r.net, ds.x_test, ds.y_test) for r in results] for kind, results in students.items()}
-    accuracies["teacher"] = [accuracy(group[0], ds.x_test, ds.y_test) for group in ensembles]
+    accuracies = {kind: [held_out_accuracy(r, ds.x_test, ds.y_test) for r in results]
+                  for kind, results in students.items()}
+    splits = {kind: log.results(results, f"{name} {kind}") for kind, results in students.items()}
+    splits = {kind: split if kind == "direct" else _with_teacher(split, target_failed)
+              for kind, split in splits.items()}
+    accuracies["teacher"] = [accuracy(group[0], ds.x_test, ds.y_test) if not f else float("nan")
+                             for group, f in zip(ensembles, teacher_failed)]
     accuracies["ensemble"] = [float((teacher_logits(group, ds.x_test).argmax(1) == ds.y_test).double().mean())
-                              for group in ensembles]
+                              if not f else float("nan") for group, f in zip(ensembles, ensemble_failed)]
+    splits["teacher"] = Split(f"{name} teacher", tuple(teacher_failed))
+    splits["ensemble"] = Split(f"{name} ensemble", tuple(ensemble_failed))
     params = {"teacher": budget, "student": mlp_params(d_in, [width], d_out),
               "student_large": mlp_params(d_in, [large_width], d_out)}
-    return {"accuracy": accuracies, "params": params, "widths": {"student": width, "student_large": large_width},
+    return {"accuracy": accuracies, "splits": splits, "params": params,
+            "widths": {"student": width, "student_large": large_width},
             "dataset": ds, "n_extra": 0 if extra is None else int(extra.shape[0])}
 
 
@@ -98,32 +121,36 @@ def run(config: dict[str, Any]) -> Result:
     """Teachers, ensembles, mimic, direct and large mimic students on each data set; accuracies and verdicts."""
     total = len(config["datasets"]) * len(STAGES)
     bar = progress(iter(range(total)), desc="mimic", total=total, unit="group")
-    studies = {name: _study(name, config, bar) for name in config["datasets"]}
+    log = DivergenceLog()
+    studies = {name: _study(name, config, bar, log) for name in config["datasets"]}
     for _ in bar:  # close the bar
         pass
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "mimic_teacher": config["mimic_teacher"]}
     rows = []
     for name, study in studies.items():
         for kind in ("teacher", "ensemble", "mimic", "direct", "mimic_large"):
-            values = study["accuracy"][kind]
-            metrics[f"{name}_{kind}_accuracy"] = float(np.median(values))
-            metrics[f"{name}_{kind}_accuracy_by_seed"] = values
-            rows += [{"dataset": name, "model": kind, "seed_index": s, "test_accuracy": v}
-                     for s, v in enumerate(values)]
+            split, values = study["splits"][kind], study["accuracy"][kind]
+            kept = split.keep(values)
+            metrics[f"{name}_{kind}_accuracy"] = float(np.median(kept)) if kept else float("nan")
+            metrics[f"{name}_{kind}_accuracy_by_seed"] = split.mask(values)
+            rows += [{"dataset": name, "model": kind, "seed_index": s, "test_accuracy": v,
+                      "failure": split.failures[s]} for s, v in enumerate(values)]
         metrics[f"{name}_params"] = study["params"]
+    metrics.update(log.metrics())
     return Result(
         metrics=metrics,
         references=[ref for name, study in studies.items() for ref in _references(name, study, config)],
         tables={"accuracies": rows},
         data="; ".join(f"{s['dataset'].describe()}, {s['n_extra']} unlabeled extra points" for s in studies.values()),
-        notes=_notes(config, studies),
+        notes=_notes(config, studies) + log.notes(),
     )
 
 
 def _references(name: str, study: dict[str, Any], config: dict[str, Any]) -> list[Reference]:
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap", name)}
-    acc = study["accuracy"]
-    measured = ", ".join(f"{k} {np.median(v):.3f}" for k, v in acc.items())
+    acc, splits = study["accuracy"], study["splits"]
+    medians = {k: np.median(splits[k].keep(v)) if splits[k].keep(v) else float("nan") for k, v in acc.items()}
+    measured = ", ".join(f"{k} {m:.3f}" for k, m in medians.items())
     published = ", ".join(f"{k} {v}%" for k, v in TIMIT_ERROR.items())
     refs = [Reference(
         f"{name}: held-out accuracies of teacher, ensemble and students (TIMIT phone error rates as published)",
@@ -134,11 +161,13 @@ def _references(name: str, study: dict[str, Any], config: dict[str, Any]) -> lis
     for a, b, claim in (("mimic", "direct", "the mimic student is more accurate than the same net trained on labels"),
                         ("mimic_large", "mimic", "the larger mimic student is more accurate than the smaller one"),
                         ("ensemble", "teacher", "the ensemble teacher is more accurate than one teacher")):
-        result = compare(acc[a], acc[b], "greater", **options)
+        result = compare_trained(acc[a], splits[a], acc[b], splits[b], "greater", **options)
+        failed = "; ".join(c for c in (splits[a].count(), splits[b].count()) if c)
         refs.append(Reference(
             f"{name}: {claim}", SOURCE, f"{a} {TIMIT_ERROR[a]}% < {b} {TIMIT_ERROR[b]}% error (ordering)",
-            f"median accuracy {result.median_a:.4f} vs {result.median_b:.4f}", result.verdict,
-            f"held-out accuracy over seeds, one-sided (greater): {result.summary()}",
+            f"median accuracy {result.median_a:.4f} vs {result.median_b:.4f}" + (f" ({failed})" if failed else ""),
+            result.verdict,
+            f"held-out accuracy over the seeds that trained, one-sided (greater): {result.summary()}",
         ))
     return refs
 

@@ -20,7 +20,6 @@ from matplotlib.figure import Figure
 from depthlab.architectures import mlp_params, residual_params
 from depthlab.checks import InputError
 from depthlab.data import load_dataset
-from depthlab.evidence import compare
 from depthlab.experiments import Experiment
 from depthlab.experiments.random_labels import checkpoint_folder
 from depthlab.lab import rules
@@ -29,12 +28,12 @@ from depthlab.lab.result import Reference, Result
 from depthlab.network import Network
 from depthlab.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
-from depthlab.train import accuracy, fit_many
+from depthlab.train import fit_many
+from depthlab.train.divergence import DivergenceLog, compare_trained, held_out_accuracy
 
 SOURCE = ("Lecture 4M, deep vs. shallow learning (seed 003_aa40f1eda924f9e5.txt: ResNets, Hanin & Rolnick 2018); "
           "seed 002_53d51d408c58c4ad.txt: 'Fitting of deep models seems to be easier up to about 20 layers'")
 VARIANTS = ("plain", "residual", "scaled_residual")
-DIVERGED = 1e9  # a loss that is not finite (the net blew up) counts as this in the comparisons
 
 
 def _model(variant: str, depth: int, d_in: int, d_out: int, config: dict[str, Any], seed: int):
@@ -50,8 +49,8 @@ def _jobs(config: dict[str, Any]) -> list[tuple[str, int]]:
     return [(variant, d) for variant in VARIANTS for d in depths[variant]]
 
 
-def _train(config: dict[str, Any], ds) -> dict[tuple[str, int], dict[str, list]]:
-    """(variant, depth) -> final training loss and held-out accuracy per seed."""
+def _train(config: dict[str, Any], ds, log: DivergenceLog) -> dict[tuple[str, int], dict[str, Any]]:
+    """(variant, depth) -> final training loss and held-out accuracy per seed, and which seeds diverged."""
     folder = checkpoint_folder(config, "resnet-depth")
     out = {}
     for variant, depth in progress(_jobs(config), desc="resnet-depth", total=len(_jobs(config)), unit="model"):
@@ -63,14 +62,20 @@ def _train(config: dict[str, Any], ds) -> dict[tuple[str, int], dict[str, list]]
             history_every=max(1, config["steps"] // 20), desc=f"{variant} depth {depth}",
             checkpoint=None if folder is None else folder / f"{variant}{depth}.pt")
         losses = [r.final_loss if math.isfinite(r.final_loss) else None for r in results]
-        accuracies = [accuracy(r.net, ds.x_test, ds.y_test) if loss is not None else None
-                      for r, loss in zip(results, losses)]
-        out[variant, depth] = {"loss": losses, "accuracy": accuracies}
+        accuracies = [held_out_accuracy(r, ds.x_test, ds.y_test) for r in results]
+        out[variant, depth] = {"loss": losses, "accuracy": [a if math.isfinite(a) else None for a in accuracies],
+                               "split": log.results(results, f"{variant} depth {depth}")}
     return out
 
 
-def _counted(values: list) -> list[float]:
-    return [DIVERGED if v is None else float(v) for v in values]
+def _floats(values: list) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _median_trained(m: dict[str, Any], key: str = "loss") -> float:
+    """Median over the seeds that trained; NaN when none did."""
+    kept = [v for v in m["split"].keep(_floats(m[key])) if math.isfinite(v)]
+    return float(np.median(kept)) if kept else math.nan
 
 
 def max_trainable_depth(losses: dict[int, list], threshold: float) -> dict[str, Any]:
@@ -99,9 +104,10 @@ def run(config: dict[str, Any]) -> Result:
                          f"Got {config['residual_depths']} vs {config['plain_depths']}.")
     ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
                       seed=config["data_seed"])
-    measured = _train(config, ds)
+    log = DivergenceLog()
+    measured = _train(config, ds, log)
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "width": config["width"],
-                               "loss_threshold": config["loss_threshold"]}
+                               "loss_threshold": config["loss_threshold"], **log.metrics()}
     trainable = {}
     for variant in VARIANTS:
         depths = [d for v, d in measured if v == variant]
@@ -115,7 +121,7 @@ def run(config: dict[str, Any]) -> Result:
     rows = [{"variant": v, "depth": d, "seed_index": s,
              "params": mlp_params(ds.n_features, [config["width"]] * d, ds.n_classes) if v == "plain"
              else residual_params(ds.n_features, config["width"], d, ds.n_classes),
-             "train_loss": loss, "test_accuracy": acc}
+             "train_loss": loss, "test_accuracy": acc, "failure": m["split"].failures[s]}
             for (v, d), m in measured.items() for s, (loss, acc) in enumerate(zip(m["loss"], m["accuracy"]))]
     return Result(
         metrics=metrics,
@@ -123,7 +129,7 @@ def run(config: dict[str, Any]) -> Result:
         tables={"losses": rows},
         figures={"loss_vs_depth": _figure(measured, config)},
         data=ds.describe(),
-        notes=_notes(config),
+        notes=_notes(config) + log.notes(),
     )
 
 
@@ -137,9 +143,17 @@ def _deep_and_shallow(config: dict[str, Any]) -> tuple[int, int]:
 def _references(measured: dict, trainable: dict[str, dict], config: dict[str, Any]) -> list[Reference]:
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
     deep, easy = _deep_and_shallow(config)
-    loss = {key: _counted(m["loss"]) for key, m in measured.items()}
-    harder = compare(loss["plain", deep], loss["plain", easy], "greater", **options)
-    residual_better = compare(loss["residual", deep], loss["plain", deep], "less", **options)
+    def judge(a: tuple[str, int], b: tuple[str, int], alternative: str):
+        ma, mb = measured[a], measured[b]
+        comparison = compare_trained(_floats(ma["loss"]), ma["split"], _floats(mb["loss"]), mb["split"], alternative,
+                                     **options)
+        failed = "; ".join(c for c in (ma["split"].count(), mb["split"].count()) if c)
+        text = f"median loss {comparison.median_a:.4g} vs {comparison.median_b:.4g}" + (
+            f" over the seeds that trained ({failed})" if failed else "")
+        return comparison, text
+
+    harder, harder_text = judge(("plain", deep), ("plain", easy), "greater")
+    residual_better, residual_text = judge(("residual", deep), ("plain", deep), "less")
     plain = trainable["plain"]
     window = config["about_depth_window"]
     if plain["decided"] and plain["depth"] is not None and plain["next_depth"] is not None:
@@ -163,26 +177,25 @@ def _references(measured: dict, trainable: dict[str, dict], config: dict[str, An
         Reference(
             f"Fitting gets harder with depth: plain depth {deep} ends at a higher training loss than depth {easy}",
             SOURCE, "harder beyond about 20 layers",
-            f"median loss {harder.median_a:.4g} vs {harder.median_b:.4g}", harder.verdict,
-            f"final training loss over seeds (one-sided, greater; not finite counted as {DIVERGED:g}): "
-            f"{harder.summary()}",
+            harder_text, harder.verdict,
+            f"final training loss over the seeds that trained (one-sided, greater): {harder.summary()}",
         ),
         Reference(
             f"Residual connections fix it: residual depth {deep} ends at a lower training loss than plain depth {deep}",
             SOURCE, "ResNets train deep",
-            f"median loss {residual_better.median_a:.4g} vs {residual_better.median_b:.4g}",
-            residual_better.verdict,
-            f"s = 1 (identity skip); one-sided, less; not finite counted as {DIVERGED:g}: {residual_better.summary()}",
+            residual_text, residual_better.verdict,
+            f"s = 1 (identity skip); one-sided, less, over the seeds that trained: {residual_better.summary()}",
         ),
     ]
     if config["scaled_residual"]:
         deepest = max(config["residual_depths"])
-        scaled = compare(loss["scaled_residual", deepest], loss["residual", deepest], "less", **options)
+        scaled, scaled_text = judge(("scaled_residual", deepest), ("residual", deepest), "less")
         references.append(Reference(
             f"Scaled residual branches (s = 1/sqrt(L)) train at least as well at depth {deepest} as s = 1",
             "Hanin & Rolnick 2018 (FM1 in ResNets avoided by scaling the branches)", "scaled branches keep FM1 away",
-            f"median loss {scaled.median_a:.4g} (scaled) vs {scaled.median_b:.4g} (s = 1)", scaled.verdict,
-            f"one-sided, less; not finite counted as {DIVERGED:g}: {scaled.summary()}",
+            f"scaled vs s = 1: {scaled_text}", scaled.verdict,
+            f"one-sided, less, over the seeds that trained: {scaled.summary()}. A residual net that diverged or "
+            "ended no better than a constant predictor is left out, not counted as a loss",
         ))
     return references
 
@@ -194,12 +207,13 @@ def _figure(measured: dict, config: dict[str, Any]) -> Figure:
         depths = sorted(d for v, d in measured if v == variant)
         if not depths:
             continue
-        loss = [np.median(_counted(measured[variant, d]["loss"])) for d in depths]
-        acc = [np.median([a for a in measured[variant, d]["accuracy"] if a is not None] or [np.nan]) for d in depths]
+        loss = [_median_trained(measured[variant, d]) for d in depths]
+        acc = [_median_trained(measured[variant, d], "accuracy") for d in depths]
         axes[0].loglog(depths, loss, "o-", label=variant)
         axes[1].semilogx(depths, acc, "o-", label=variant)
     axes[0].axhline(config["loss_threshold"], color="grey", ls="--", lw=1, label="threshold")
-    axes[0].set(xlabel="depth (hidden layers / blocks)", ylabel="final training loss (median over seeds)")
+    axes[0].set(xlabel="depth (hidden layers / blocks)",
+                ylabel="final training loss (median over the seeds that trained)")
     axes[1].set(xlabel="depth", ylabel="held-out accuracy (median)")
     for ax in axes:
         ax.legend()
@@ -214,8 +228,9 @@ def _notes(config: dict[str, Any]) -> list[str]:
         "every variant; float32 training; mini-batches drawn in one order shared by all models.",
         "A residual net with L blocks has the parameters of a plain net with L + 1 hidden layers; depth means hidden "
         "layers (plain) or blocks (residual).",
-        f"Scaled variant: branches multiplied by 1/sqrt(L) (not a zero-initialized last layer). A loss that is not "
-        f"finite (overflow) is reported as null and counted as {DIVERGED:g} in the comparisons.",
+        "Scaled variant: branches multiplied by 1/sqrt(L) (not a zero-initialized last layer). A loss that is not "
+        "finite (overflow) is reported as null; a seed that diverged or ended no better than a constant predictor "
+        "counts as not reaching the threshold and is left out of the loss comparisons.",
     ]
     if config["quick"]:
         notes.append("Quick size: fewer depths, examples and steps than the full run; same code.")

@@ -97,6 +97,10 @@ class Split:
             raise ValueError(f"The 'values' parameter must hold one value per model ({self.n}). Got {len(values)}.")
         return [fill if f else v for v, f in zip(values, self.failures)]
 
+    def count(self) -> str:
+        """ "2 of 3 diverged or did not train" (with the group's name), or "" when every model trained."""
+        return f"{self.group}: {self.n_failed} of {self.n} diverged or did not train" if self.n_failed else ""
+
     def note(self) -> str:
         """One line naming the failed models, or "" when every model trained."""
         if not self.n_failed:
@@ -108,8 +112,7 @@ class Split:
             value = f"final loss {loss:.4g}" if math.isfinite(loss) else "final loss not finite"
             reason = self.failures[i] + (f" ({chance:.4g})" if self.failures[i] == NO_BETTER else "")
             details.append(f"model {i}: {value}, {reason}" if self.failures[i] != NOT_FINITE else f"model {i}: {value}")
-        return (f"{self.group}: {self.n_failed} of {self.n} diverged or did not train ({'; '.join(details)}); "
-                f"judged on the other {self.n - self.n_failed}")
+        return f"{self.count()} ({'; '.join(details)}); judged on the other {self.n - self.n_failed}"
 
 
 def split_losses(final_losses: Sequence[float], initial_losses: Sequence[float] | None = None,

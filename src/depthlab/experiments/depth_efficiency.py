@@ -27,7 +27,8 @@ from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
-from depthlab.train import fit
+from depthlab.train import FitResult, fit
+from depthlab.train.divergence import DivergenceLog, compare_trained, failure, split_losses, split_rows
 
 SOURCE = "seed 002 (Prince, UDL ch. 4, depth efficiency) and seed 003 (Telgarsky 2015, Thm. 1.1)"
 
@@ -52,13 +53,13 @@ def _construction_rows(ks: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def _train_one(widths: list[int], x: torch.Tensor, y: torch.Tensor, config: dict, seed: int) -> Network:
+def _train_one(widths: list[int], x: torch.Tensor, y: torch.Tensor, config: dict, seed: int) -> FitResult:
     """He-scaled weights; biases N(0, bias_std^2) so kinks start spread over [0, 1] (He's zero biases put all
     first-layer kinks at x = 0 and the nets barely move from a line)."""
     init = "he_normal" if config["bias_std"] == 0 else ("normal", math.sqrt(2.0), float(config["bias_std"]))
     net = Network.random(widths, init=init, seed=seed)
     return fit(net, x, y, loss="mse", optimizer="adam", lr=config["lr"], steps=config["steps"], seed=seed,
-               desc=f"fit {'-'.join(map(str, widths))}").net
+               desc=f"fit {'-'.join(map(str, widths))}")
 
 
 def _architectures(budget: int, k: int) -> dict[str, list[int]]:
@@ -80,13 +81,15 @@ def _trained_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[st
 
     def train_cell(cell: dict[str, Any], seed: int) -> dict[str, Any]:
         widths = _architectures(cell["budget"], k)[cell["kind"]]
-        net = _train_one(widths, x, y, config, seed)
+        result = _train_one(widths, x, y, config, seed)
+        net, why = result.net, failure(result.final_loss, result.initial_loss, result.chance_loss)
         with torch.no_grad():
-            mse = float(((net(x_test) - y_test) ** 2).mean())
-        if cell["budget"] == max(config["budgets"]) and mse < best.get(cell["kind"], (float("inf"),))[0]:
+            mse = float(((net(x_test) - y_test) ** 2).mean()) if not result.diverged else float("nan")
+        if not why and cell["budget"] == max(config["budgets"]) and mse < best.get(cell["kind"], (float("inf"),))[0]:
             best[cell["kind"]] = (mse, net)
         return {"widths": "-".join(map(str, widths)), "params": net.n_params, "units": net.n_hidden,
-                "test_mse": mse, "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces}
+                "test_mse": mse, "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces, "final_loss": result.final_loss,
+                "initial_loss": result.initial_loss, "chance_loss": result.chance_loss, "failure": why}
 
     grid = cells(budget=config["budgets"], seed_index=list(range(config["n_seeds"])), kind=["deep", "shallow"])
     rows = map_cells(train_cell, grid, config["seed"], desc="depth-efficiency budgets", stream="init")
@@ -94,12 +97,13 @@ def _trained_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[st
 
 
 def _top_mses(rows: list[dict[str, Any]], kind: str, budget: int) -> list[float]:
-    """Test MSE of every seed of one kind at one budget."""
-    return [r["test_mse"] for r in rows if r["kind"] == kind and r["budget"] == budget]
+    """Test MSE of every seed of one kind at one budget that trained (`divergence`: the others are left out)."""
+    return [r["test_mse"] for r in rows if r["kind"] == kind and r["budget"] == budget and not r["failure"]]
 
 
 def _median(rows: list[dict[str, Any]], kind: str, budget: int) -> float:
-    return statistics.median(r["test_mse"] for r in rows if r["kind"] == kind and r["budget"] == budget)
+    values = _top_mses(rows, kind, budget)
+    return statistics.median(values) if values else float("nan")
 
 
 def _figure(construction: list[dict], trained: list[dict], best: dict[str, Network], k: int) -> Figure:
@@ -149,8 +153,15 @@ def run(config: dict[str, Any]) -> Result:
     metrics["train_k"] = k
     metrics["trained_budget"] = top
     deep, shallow = _top_mses(trained, "deep", top), _top_mses(trained, "shallow", top)
-    metrics.update(trained_deep_mse=statistics.median(deep), trained_shallow_mse=statistics.median(shallow),
-                   trained_deep_mse_best=min(deep), trained_shallow_mse_best=min(shallow),
+    log = DivergenceLog()
+    for budget in config["budgets"]:
+        for kind in ("deep", "shallow"):
+            log.add(split_rows([r for r in trained if r["kind"] == kind and r["budget"] == budget],
+                               f"{kind} at {budget} params"))
+    metrics.update(log.metrics())
+    metrics.update(trained_deep_mse=_median(trained, "deep", top), trained_shallow_mse=_median(trained, "shallow", top),
+                   trained_deep_mse_best=min(deep, default=float("nan")),
+                   trained_shallow_mse_best=min(shallow, default=float("nan")),
                    target_variance=1.0 / 12.0,  # MSE of predicting the mean: g_k is uniform on [0, 1] under uniform x
                    n_seeds=config["n_seeds"])
     evidence = _trained_evidence(deep, shallow, metrics["target_variance"], config)
@@ -161,16 +172,16 @@ def run(config: dict[str, Any]) -> Result:
         figures={"depth_efficiency": _figure(construction, trained, best, k)},
         data=(f"synthetic: the sawtooth g_{k} on [0, 1]; {config['n_train']} grid points for training, "
               "10,000 uniform test points"),
-        notes=_notes(config),
+        notes=_notes(config) + log.notes(),
     )
 
 
 def _trained_evidence(deep: list[float], shallow: list[float], variance: float, config: dict) -> dict[str, Any]:
     """Over seeds at the top budget: deep vs shallow test MSE, and each against predicting the mean."""
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
-    constant = [variance] * max(len(deep), len(shallow))
-    deep_vs_shallow = compare(deep, shallow, "less", **options)
-    learned = {kind: compare(mses, constant, "less", **options).verdict == "reproduced"
+    constant = [variance] * max(len(deep), len(shallow), 1)
+    deep_vs_shallow = compare_trained(deep, split_losses(deep), shallow, split_losses(shallow), "less", **options)
+    learned = {kind: bool(mses) and compare(mses, constant, "less", **options).verdict == "reproduced"
                for kind, mses in (("deep", deep), ("shallow", shallow))}
     verdict = deep_vs_shallow.verdict if any(learned.values()) else "inconclusive"
     return {"comparison": deep_vs_shallow, "learned": learned, "verdict": verdict}

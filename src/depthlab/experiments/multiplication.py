@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import split_neurons
 from depthlab.construct.products import fewest_polarization_knots, fewest_tree_depth, product_dataset
-from depthlab.evidence import Comparison, compare
+from depthlab.evidence import Comparison
 from depthlab.experiments import Experiment
 from depthlab.grid import cells, map_cells, smallest_reaching
 from depthlab.lab import rules
@@ -26,6 +26,7 @@ from depthlab.lab.result import Reference, Result
 from depthlab.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
+from depthlab.train.divergence import DivergenceLog, Split, compare_trained, failure, split_rows
 
 KINDS = ("deep", "shallow")
 SOURCE = "seed 003 (Rolnick & Tegmark 2018, 'The power of deeper networks for expressing natural functions')"
@@ -52,9 +53,11 @@ def _train_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict
     result = fit(Network.random(widths, seed=seed), x, y, loss="mse", optimizer="adam", lr=config["lr"],
                  steps=config["steps"], seed=seed, target_loss=target_loss, desc=f"fit {widths} n={n}")
     with torch.no_grad():
-        rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt())
+        rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt()) if not result.diverged else float("nan")
     return {"units": result.net.n_hidden, "widths": "-".join(map(str, widths)), "params": result.net.n_params,
-            "steps_run": result.steps_run, "relative_rmse": rmse / rms}
+            "steps_run": result.steps_run, "relative_rmse": rmse / rms, "final_loss": result.final_loss,
+            "initial_loss": result.initial_loss, "chance_loss": result.chance_loss,
+            "failure": failure(result.final_loss, result.initial_loss, result.chance_loss)}
 
 
 def _trained_rows(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,7 +74,8 @@ def _neurons_needed(rows: list[dict[str, Any]], n: int, kind: str, target: float
     A deep net of budget N has deep_layers * (N // deep_layers) <= N units (listed as `units`), so shallow and
     deep nets of one budget tie rather than differ by rounding. `where` narrows further (e.g. seed_index=0).
     """
-    found = smallest_reaching(rows, "neurons", "relative_rmse", target, n=n, kind=kind, **where)
+    trained = [r for r in rows if not r["failure"]]  # a model that diverged reaches nothing
+    found = smallest_reaching(trained, "neurons", "relative_rmse", target, n=n, kind=kind, **where)
     return -1 if found is None else int(found)
 
 
@@ -108,8 +112,12 @@ def run(config: dict[str, Any]) -> Result:
     """Constructions, then trained sweeps; see the module docstring."""
     constructions = [row for n in config["ns"] for row in _constructions(n, config)]
     trained = _trained_rows(config)
+    log = DivergenceLog()
+    for n in config["ns"]:
+        for kind in KINDS:
+            log.add(split_rows([r for r in trained if r["n"] == n and r["kind"] == kind], f"{kind} n={n}"))
     metrics: dict[str, Any] = {"target_error": config["target_error"],
-                               "construction_target": config["construction_target"]}
+                               "construction_target": config["construction_target"], **log.metrics()}
     for n in config["ns"]:
         metrics[f"deep_neurons_n{n}"] = _neurons_needed(trained, n, "deep", config["target_error"])
         metrics[f"shallow_neurons_n{n}"] = _neurons_needed(trained, n, "shallow", config["target_error"])
@@ -124,7 +132,7 @@ def run(config: dict[str, Any]) -> Result:
         figures={"multiplication": _figure(constructions, trained, config)},
         data=(f"synthetic: uniform points of [-1, 1]^n, n in {config['ns']}; {config['n_train']} training and "
               f"10,000 test points per fit; construction errors on {config['n_eval_points']:,} points + corners"),
-        notes=_notes(config),
+        notes=_notes(config) + log.notes(),
     )
 
 
@@ -139,8 +147,16 @@ def _trained_comparison(trained: list[dict[str, Any]], config: dict[str, Any]) -
     per_seed = {kind: [_neurons_needed(trained, judged, kind, target, seed_index=s) for s in range(config["n_seeds"])]
                 for kind in KINDS}
     needed = {kind: [v if v > 0 else never for v in values] for kind, values in per_seed.items()}
-    return judged, compare(needed["deep"], needed["shallow"], "less", confidence=config["confidence"],
-                           seed=derive_seed(config["seed"], "bootstrap"))
+    splits = {kind: _seed_split(trained, judged, kind, config["n_seeds"]) for kind in KINDS}
+    return judged, compare_trained(needed["deep"], splits["deep"], needed["shallow"], splits["shallow"], "less",
+                                   confidence=config["confidence"], seed=derive_seed(config["seed"], "bootstrap"))
+
+
+def _seed_split(trained: list[dict[str, Any]], n: int, kind: str, n_seeds: int) -> Split:
+    """Per seed of (n, kind): failed when any of its trainings (over the neuron sweep) diverged or did not train."""
+    failures = tuple(next((r["failure"] for r in trained if r["n"] == n and r["kind"] == kind
+                           and r["seed_index"] == s and r["failure"]), "") for s in range(n_seeds))
+    return Split(f"{kind} n={n}", failures)
 
 
 def _references(metrics: dict[str, Any], trained: list[dict[str, Any]], config: dict[str, Any]) -> list[Reference]:
@@ -156,10 +172,14 @@ def _references(metrics: dict[str, Any], trained: list[dict[str, Any]], config: 
         verdict = comparison.verdict
         trained_text += f"; judged at n = {judged}, the largest n where either kind reached the target"
         rule = (f"per seed, fewest neurons to the target at n = {judged} (never reached = {2 * sweep_max}), deep vs "
-                f"shallow: {comparison.summary()}")
+                f"shallow, seeds with a diverged training left out: {comparison.summary()}")
     else:
         verdict, rule = "not comparable", "neither kind reached the target at any n within the sweep"
         trained_text += "; neither kind reached the target at any n within the sweep"
+        failed = sum(bool(r["failure"]) for r in trained)
+        if failed:  # the trainings that diverged could not reach it: nothing is measured about them
+            verdict = "inconclusive"
+            rule += f", and {failed} of {len(trained)} trainings diverged or did not train"
     return [
         Reference(
             "A shallow net multiplying n inputs needs 2^n neurons", SOURCE, "2^n (smooth activations only)",

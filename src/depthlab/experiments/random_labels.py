@@ -23,13 +23,14 @@ from matplotlib.figure import Figure
 from depthlab.architectures import mlp_params
 from depthlab.checks import InputError
 from depthlab.data import load_dataset, random_labels
-from depthlab.evidence import compare, rank_correlation
+from depthlab.evidence import RankCorrelation, rank_correlation
 from depthlab.experiments import Experiment
 from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, fit_many
 from depthlab.train.checkpoint import checkpoint_folder  # noqa: F401 (imported from here by other experiments)
+from depthlab.train.divergence import DivergenceLog, Split, compare_trained
 from depthlab.train.sweeps import epochs_to_fit
 
 SOURCE = "Prince, Understanding Deep Learning, Fig. 20.2 (seed 002_53d51d408c58c4ad.txt)"
@@ -103,6 +104,9 @@ def run(config: dict[str, Any]) -> Result:
     n = config["n_seeds"]
     by_kind = {d: _split(results[d], n) for d in architectures}
     params = {d: mlp_params(widths[0], widths[1:-1], widths[-1]) for d, widths in architectures.items()}
+    log = DivergenceLog()
+    splits = {(d, kind): log.results(by_kind[d][kind], f"depth {d} {kind} labels") for d in architectures
+              for kind in KINDS}
     metrics: dict[str, Any] = {
         "params_by_depth": {str(d): p for d, p in params.items()},
         "epochs_to_fit_by_depth": {str(d): _epochs(by_kind[d]["random"]) for d in architectures},
@@ -110,11 +114,12 @@ def run(config: dict[str, Any]) -> Result:
                          for d in architectures},
         "epochs_to_fit_true_labels_by_depth": {str(d): _epochs(by_kind[d]["true"]) for d in architectures},
         "n_seeds": n, "n_train": int(ds.x.shape[0]), **timing,
-        "train_seconds": float(sum(results[d][0].seconds for d in architectures)),
+        "train_seconds": float(sum(results[d][0].seconds for d in architectures)), **log.metrics(),
     }
-    evidence = _evidence(metrics, config)
+    evidence = _evidence(metrics, config, {d: splits[d, "random"] for d in architectures})
     rows = [{"depth": d, "labels": kind, "seed_index": s, "params": params[d], "epochs_to_fit": e,
-             "fit": r.stop_reason == "target_accuracy", "final_accuracy": r.final_accuracy, "final_loss": r.final_loss}
+             "fit": r.stop_reason == "target_accuracy", "final_accuracy": r.final_accuracy, "final_loss": r.final_loss,
+             "failure": splits[d, kind].failures[s]}
             for d in architectures for kind in KINDS
             for s, (r, e) in enumerate(zip(by_kind[d][kind], _epochs(by_kind[d][kind])))]
     return Result(
@@ -124,7 +129,7 @@ def run(config: dict[str, Any]) -> Result:
         figures={"training_error": _figure(by_kind, config)},
         data=f"MNIST-1D (mnist1d generator, seed {config['data_seed']}): {ds.x.shape[0]} training examples of "
              f"{ds.x.shape[1]} features, labels uniformly random per example ({n} label sets) and the true labels",
-        notes=_notes(config, timing),
+        notes=_notes(config, timing) + log.notes(),
     )
 
 
@@ -133,15 +138,23 @@ def _censored(values: list, budget: int) -> list[float]:
     return [float(budget if v is None else v) for v in values]
 
 
-def _evidence(metrics: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _evidence(metrics: dict[str, Any], config: dict[str, Any], splits: dict[int, Split]) -> dict[str, Any]:
+    """Epochs deepest vs shallowest and the trend over depths, over the random-label models that trained (a model
+    that diverged is left out; one that trained but did not fit counts at its budget)."""
     depths = config["depths"]
     budgets = dict(zip(depths, config["max_epochs"]))
     epochs = {d: _censored(metrics["epochs_to_fit_by_depth"][str(d)], budgets[d]) for d in depths}
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
     deepest, shallowest = max(depths), min(depths)
-    comparison = compare(epochs[deepest], epochs[shallowest], "less", **options)
-    trend = rank_correlation(depths, np.array([epochs[d] for d in depths]), **options)
-    return {"comparison": comparison, "trend": trend, "deepest": deepest, "shallowest": shallowest}
+    comparison = compare_trained(epochs[deepest], splits[deepest], epochs[shallowest], splits[shallowest], "less",
+                                 **options)
+    kept = {d: splits[d].keep(epochs[d]) for d in depths}
+    k = min(len(v) for v in kept.values())  # seeds are exchangeable: the first k that trained at every depth
+    trend = (rank_correlation(depths, np.array([kept[d][:k] for d in depths]), **options) if k else
+             RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]))
+    diverged = sum(s.n_failed for s in splits.values())
+    return {"comparison": comparison, "trend": trend, "deepest": deepest, "shallowest": shallowest,
+            "diverged": diverged}
 
 
 def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[str, Any],
@@ -150,6 +163,8 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
     all_fit = all(all(v) for v in metrics["fit_by_depth"].values())
     full_budget = config["max_epochs"] == [500000, 200000, 200000, 200000][: len(config["depths"])]
     fit_verdict = verdict_holds(all_fit) if (all_fit or full_budget) else "inconclusive"
+    if evidence["diverged"]:  # gradient descent blew up: the run says nothing about what the models can fit
+        fit_verdict = "inconclusive"
     medians = {d: _median(metrics["epochs_to_fit_by_depth"][str(d)]) for d in config["depths"]}
     comparison, trend = evidence["comparison"], evidence["trend"]
     return [
@@ -172,7 +187,7 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
             fit_verdict,
             "reproduced when every seed of every depth reached 100% training accuracy within its budget; "
             "differs when one did not at the notebook's budgets; inconclusive when one did not within a smaller "
-            f"budget ({config['max_epochs']} epochs)",
+            f"budget ({config['max_epochs']} epochs) or when a model diverged ({evidence['diverged']} did)",
         ),
         Reference(
             "Deeper models need fewer epochs to fit the random labels", SOURCE, "fewer epochs with depth",
@@ -180,7 +195,8 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
             comparison.verdict,
             f"depth {evidence['deepest']} vs depth {evidence['shallowest']}, epochs over seeds (one-sided, less): "
             f"{comparison.summary()}. Trend over all depths: {trend.summary()} (verdict by it: "
-            f"{trend.verdict_for(-1)}). Runs that did not fit are counted at their budget.",
+            f"{trend.verdict_for(-1)}). Runs that did not fit are counted at their budget; runs that diverged are "
+            f"left out ({evidence['diverged']}).",
         ),
     ]
 

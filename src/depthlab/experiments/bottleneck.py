@@ -21,7 +21,8 @@ from depthlab.lab import rules
 from depthlab.lab.result import Reference, Result, warn
 from depthlab.network import Network
 from depthlab.seeds import derive_seed
-from depthlab.train import accuracy, fit
+from depthlab.train import fit
+from depthlab.train.divergence import DivergenceLog, failure, held_out_accuracy, split_rows
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (the 10,000-layer, 4-neuron-wide network post)"
 CLAIM = "If m dimensions are needed to generalize, a net n < m wide loses information"
@@ -49,10 +50,13 @@ def _train_cell(ds: Dataset, cell: dict[str, Any], seed: int, config: dict[str, 
     net = Network.random([ds.n_features, hidden, cell["width"], hidden, ds.n_classes], seed=seed)
     result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
                  batch_size=config["batch_size"], seed=seed)
-    train_accuracy = accuracy(result.net, ds.x, ds.y)
+    train_accuracy = result.final_accuracy  # NaN when it diverged
+    why = failure(result.final_loss, result.initial_loss, result.chance_loss)
     return {"train_loss": result.final_loss, "train_accuracy": train_accuracy,
-            "test_accuracy": accuracy(result.net, ds.x_test, ds.y_test),
-            "trained": train_accuracy >= config["failed_factor"] / ds.n_classes}
+            "test_accuracy": held_out_accuracy(result, ds.x_test, ds.y_test),
+            "trained": not why and train_accuracy >= config["failed_factor"] / ds.n_classes,
+            "final_loss": result.final_loss, "initial_loss": result.initial_loss, "chance_loss": result.chance_loss,
+            "failure": why}
 
 
 def _sweep(ds: Dataset, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,19 +67,22 @@ def _sweep(ds: Dataset, config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _median_accuracy(rows: list[dict[str, Any]], width: int) -> float:
-    return float(np.median([r["test_accuracy"] for r in rows if r["width"] == width]))
+    """Median held-out accuracy at `width` over the seeds that did not diverge (NaN when every seed did)."""
+    values = [r["test_accuracy"] for r in rows if r["width"] == width and not r["failure"]]
+    return float(np.median(values)) if values else float("nan")
 
 
 def _plateau(rows: list[dict[str, Any]]) -> tuple[int, float]:
     """The width with the best median held-out accuracy over seeds, and that accuracy."""
-    widths = sorted({r["width"] for r in rows})
+    widths = sorted({r["width"] for r in rows if not r["failure"]}) or sorted({r["width"] for r in rows})
     best = max(widths, key=lambda w: _median_accuracy(rows, w))
     return best, _median_accuracy(rows, best)
 
 
 def _width_to_fraction(rows: list[dict[str, Any]], plateau: float, fraction: float) -> int:
     """Smallest swept width whose median held-out accuracy reaches fraction * plateau."""
-    return min(w for w in sorted({r["width"] for r in rows}) if _median_accuracy(rows, w) >= fraction * plateau)
+    reaching = [w for w in sorted({r["width"] for r in rows}) if _median_accuracy(rows, w) >= fraction * plateau]
+    return min(reaching) if reaching else -1
 
 
 def _failed_widths(rows: list[dict[str, Any]]) -> list[int]:
@@ -118,6 +125,7 @@ def run(config: dict[str, Any]) -> Result:
     """Estimate intrinsic dimensions, sweep bottleneck widths over seeds, compare."""
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"]}
     notes: list[str] = []
+    log = DivergenceLog()
     described: list[str] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     estimates: dict[str, dict[str, float]] = {}
@@ -129,6 +137,8 @@ def run(config: dict[str, Any]) -> Result:
         notes.extend(ds.notes)
         estimates[name] = _estimates(ds, config)
         sweeps[name] = _sweep(ds, config)
+        for width in config["widths"]:
+            log.add(split_rows([r for r in sweeps[name] if r["width"] == width], f"{name} width {width}"))
         _, plateau = _plateau(sweeps[name])
         key = _key(name)
         metrics.update({
@@ -148,6 +158,7 @@ def run(config: dict[str, Any]) -> Result:
             )
         if estimates[name]["duplicates"]:
             notes.append(f"{name}: {estimates[name]['duplicates']} duplicate points dropped for TwoNN/MLE")
+    metrics.update(log.metrics())
     return Result(
         metrics=metrics,
         references=[_reference(sweeps, estimates, config)],
@@ -162,7 +173,7 @@ def run(config: dict[str, Any]) -> Result:
             "width_to_95pct_plateau = smallest swept width whose median reaches 95% of it.",
             "The estimate m compared with the widths is TwoNN (rounded); PCA counts linear directions and is "
             "much larger on images, MLE is close to TwoNN.",
-        ],
+        ] + log.notes(),
     )
 
 
@@ -175,8 +186,10 @@ def _dataset_verdict(name: str, rows: list[dict[str, Any]], m: int, config: dict
         return "inconclusive", f"{name}: no trainable swept width below m = {m} (failed: {failed})"
     plateau_width, plateau = _plateau(trainable)
     widest = max(below)
-    shifted = [r["test_accuracy"] + config["clear_drop"] for r in rows if r["width"] == widest]
-    at_plateau = [r["test_accuracy"] for r in rows if r["width"] == plateau_width]
+    shifted = [r["test_accuracy"] + config["clear_drop"] for r in rows if r["width"] == widest and not r["failure"]]
+    at_plateau = [r["test_accuracy"] for r in rows if r["width"] == plateau_width and not r["failure"]]
+    if not shifted or not at_plateau:
+        return "inconclusive", f"{name}: every seed diverged at width {widest} or {plateau_width}"
     comparison = compare(shifted, at_plateau, "less", confidence=config["confidence"],
                          seed=derive_seed(config["seed"], "bootstrap", name))
     text = (f"{name}: m = {m}, median acc(w={widest}) = {_median_accuracy(rows, widest):.3f} vs plateau "

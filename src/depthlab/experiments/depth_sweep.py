@@ -20,7 +20,6 @@ from depthlab.construct.memorize import encode_1d, interpolate_1d
 from depthlab.construct.reshape import shallow_to_deep
 from depthlab.construct.truncate import rank_units, truncate_units
 from depthlab.data import labels_mod, load_dataset
-from depthlab.evidence import compare
 from depthlab.experiments import Experiment
 from depthlab.grid import cells, log_grid, map_cells
 from depthlab.lab import rules
@@ -29,6 +28,7 @@ from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import evaluate_loss, fit
+from depthlab.train.divergence import DivergenceLog, Split, compare_trained, failure
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 
@@ -86,11 +86,19 @@ def _row(n_units: int, shallow: Network, order: torch.Tensor, encoder: Network, 
     if config["finetune"]:
         tuned = fit(deep, x, y, loss="mse", optimizer=config["finetune_optimizer"], lr=config["finetune_lr"],
                     steps=config["steps"], seed=seed, dtype=torch.float64, desc=f"finetune L={n_units}")
-        row["loss_finetuned"] = _mse(tuned.net, x, y)
+        row["finetune_failure"] = _diverged(tuned)
+        row["loss_finetuned"] = _mse(tuned.net, x, y) if not tuned.diverged else float("nan")
     random, trained = _trained_random(deep.widths, x, y, config, seed)
     row["loss_random_init"] = _mse(random, x, y)
-    row["loss_random"] = _mse(trained.net, x, y)
+    row["random_failure"] = _diverged(trained)
+    row["loss_random"] = _mse(trained.net, x, y) if not trained.diverged else float("nan")
     return row
+
+
+def _diverged(result) -> str:
+    """The divergence rule without its constant-predictor part: a random deep narrow net that stalls at the loss of
+    predicting the mean is what the claim says happens, so only a loss that is not finite or rose counts here."""
+    return failure(result.final_loss, result.initial_loss)
 
 
 def _full_depth_over_seeds(x: torch.Tensor, y: torch.Tensor, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,7 +110,8 @@ def _full_depth_over_seeds(x: torch.Tensor, y: torch.Tensor, config: dict[str, A
         shallow = interpolate_1d(codes[:, 0], y)
         deep = compose(encoder, shallow_to_deep(shallow, width=config["width"], input_lower=0.0))
         _, trained = _trained_random(deep.widths, x, y, config, seed)
-        return {"layers": deep.depth, "loss_construction": _mse(deep, x, y), "loss_random": _mse(trained.net, x, y)}
+        return {"layers": deep.depth, "loss_construction": _mse(deep, x, y), "random_failure": _diverged(trained),
+                "loss_random": _mse(trained.net, x, y) if not trained.diverged else float("nan")}
 
     return map_cells(cell, cells(seed_index=list(range(config["n_seeds"]))), config["seed"],
                      desc="depth-sweep seeds", stream="full depth")
@@ -158,16 +167,23 @@ def run(config: dict[str, Any]) -> Result:
         "loss_init_at_full_depth": full["loss_init"],
         "loss_finetuned_at_full_depth": full.get("loss_finetuned", float("nan")),
         "loss_random_at_full_depth": full["loss_random"],
-        "loss_random_best": min(r["loss_random"] for r in rows),
+        "loss_random_best": min((r["loss_random"] for r in rows if not r["random_failure"]), default=float("nan")),
         "monotone_fraction": _monotone_fraction(init),
         "target_variance": float(y.var(unbiased=False)),
     }
     tends_to_zero = metrics["monotone_fraction"] == 1.0 and full["loss_init"] <= 1e-12
     seeds = _full_depth_over_seeds(x, y, config)
-    versus = compare([r["loss_construction"] for r in seeds], [r["loss_random"] for r in seeds], "less",
-                     confidence=config["confidence"], seed=derive_seed(config["seed"], "bootstrap"))
+    log = DivergenceLog()
+    log.add(Split("random init over depths", tuple(r["random_failure"] for r in rows)))
+    if config["finetune"]:
+        log.add(Split("fine-tuned construction over depths", tuple(r["finetune_failure"] for r in rows)))
+    random_split = log.add(Split("random init at full depth over seeds", tuple(r["random_failure"] for r in seeds)))
+    construction = [r["loss_construction"] for r in seeds]
+    versus = compare_trained(construction, Split("construction", ("",) * len(seeds)),
+                             [r["loss_random"] for r in seeds], random_split, "less",
+                             confidence=config["confidence"], seed=derive_seed(config["seed"], "bootstrap"))
     metrics.update(n_seeds=config["n_seeds"], loss_construction_median=versus.median_a,
-                   loss_random_median=versus.median_b)
+                   loss_random_median=versus.median_b, **log.metrics())
     refs = [
         Reference("as the net gets deeper, with the shallow-to-deep initialization, training loss tends to 0",
                   SOURCE, "monotone decrease with depth", f"monotone on {metrics['monotone_fraction']:.2f} of steps; "
@@ -191,6 +207,9 @@ def run(config: dict[str, Any]) -> Result:
         f"Both fits use {config['steps']} full-batch Adam steps: the random net at lr {config['lr']} (float32), the "
         f"construction's fine-tuning at lr {config['finetune_lr']} (float64); losses are full-batch MSE in float64.",
         f"Targets: class index of label mod {config['classes_mod']} as one scalar.",
+        *log.notes(),
+        "Here only a loss that is not finite or rose counts as diverged: a random deep narrow net that stalls at the "
+        "loss of predicting the mean is what the claim says happens, so it is kept.",
     ]
     return Result(metrics=metrics, references=refs, tables={"loss_vs_depth": rows},
                   figures={"loss_vs_depth": _figure(rows, config["finetune"])},

@@ -29,6 +29,7 @@ from depthlab.network import Network
 from depthlab.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
+from depthlab.train.divergence import DivergenceLog
 
 SOURCE = "Li et al. 2018, Visualizing the loss landscape of neural nets (seed 003_aa40f1eda924f9e5.txt, slide 26)"
 MODELS: tuple[str, ...] = ("shallow", "deep_plain", "deep_residual")
@@ -47,7 +48,7 @@ def _train(name: str, config: dict[str, Any], data) -> dict[str, Any]:
     init = _initial(name, config, data.x.shape[1], data.n_classes)
     out = fit(init, data.x, data.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
               batch_size=config["batch_size"], seed=derive_seed(config["seed"], "train", name), desc=f"train {name}")
-    return {"init": init, "net": out.net.to(torch.float64)}
+    return {"init": init, "net": out.net.to(torch.float64), "result": out}
 
 
 def _test_error(net, data) -> float:
@@ -123,17 +124,21 @@ def _line_figure(results: dict[str, Any]) -> Figure:
     return figure
 
 
-def _references(results, errors, config) -> list[Reference]:
+def _references(results, errors, config, log: DivergenceLog) -> list[Reference]:
     r = config["radii"][len(config["radii"]) // 2]
     plain, residual = results["deep_plain"]["increases"][r], results["deep_residual"]["increases"][r]
     test = compare(plain, residual, alternative="greater", confidence=config["confidence"],
                    seed=derive_seed(config["seed"], "compare"))
+    failed = [name for name in ("deep_plain", "deep_residual") if log.splits[name].n_failed]
+    verdict = "inconclusive" if failed else test.verdict  # the surface around a failed training says nothing
     return [
         Reference(
             "Without skip connections a deep net's loss surface is sharper and more chaotic; skips make it smooth",
             SOURCE, "qualitative (ResNet-56 vs no-skip, CIFAR-10 figures)",
             {"deep_plain": round(float(np.median(plain)), 4), "deep_residual": round(float(np.median(residual)), 4)},
-            test.verdict,
+            verdict,
+            (f"inconclusive: {' and '.join(failed)} diverged or did not train, so its surface is not around a "
+             "solution; " if failed else "") +
             f"loss increase at radius {r} (mean over {config['n_angles']} angles) for {config['n_direction_pairs']} "
             f"independent filter-normalized direction pairs, one trained net each (replicates are direction pairs, "
             f"not trainings); reproduced when plain > residual at {config['confidence']:.0%}: {test.summary()}",
@@ -163,22 +168,25 @@ def run(config: dict[str, Any]) -> Result:
     data = load_dataset("mnist1d", n_train=config["n_train"], n_test=config["n_test"], seed=config["seed"])
     x, y = data.x[: config["n_surface"]], data.y[: config["n_surface"]]
     results, errors, metrics = {}, {}, {}
+    log = DivergenceLog()
     for name in progress(MODELS, desc="landscape", unit="model"):
         model = _train(name, config, data)
+        log.results([model["result"]], name)
         results[name] = _landscape(name, model, config, x, y)
-        errors[name] = _test_error(model["net"], data)
+        errors[name] = _test_error(model["net"], data) if not model["result"].diverged else float("nan")
         metrics[f"{name}_loss_at_center"] = results[name]["surface"].center_loss
         for r in config["radii"]:
             metrics[f"{name}_loss_increase_r{r:g}"] = float(np.median(results[name]["increases"][r]))
         metrics[f"{name}_surface_seconds"] = results[name]["surface"].seconds
         metrics[f"{name}_test_error"] = errors[name]
     metrics["surface_seconds"] = sum(results[n]["surface"].seconds for n in MODELS)
+    metrics.update(log.metrics())
     rows = [{"model": n, "radius": r, "pair": p, "loss_increase": v} for n in MODELS
             for r in config["radii"] for p, v in enumerate(results[n]["increases"][r])]
     points = config["grid"] ** 2
     return Result(
         metrics=metrics,
-        references=_references(results, errors, config),
+        references=_references(results, errors, config, log),
         tables={"sharpness": rows},
         figures={"contours": _contour_figure(results, config), "surfaces_3d": _surface_figure(results, config),
                  "interpolation": _line_figure(results)},
@@ -191,7 +199,7 @@ def run(config: dict[str, Any]) -> Result:
             f"Each surface is {points:,} full passes over {config['n_surface']} examples, evaluated as batches of "
             f"networks: {metrics['surface_seconds']:.1f} s for all three.",
             "Directions: filter-normalized per neuron row, biases zeroed (Li et al.'s --xignore biasbn).",
-        ],
+        ] + log.notes(),
     )
 
 

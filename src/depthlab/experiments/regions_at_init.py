@@ -37,7 +37,8 @@ from depthlab.regions.density import (
     region_density,
 )
 from depthlab.seeds import derive_seed
-from depthlab.train import accuracy, fit
+from depthlab.train import fit
+from depthlab.train.divergence import DivergenceLog, held_out_accuracy
 
 SOURCE = "Hanin & Rolnick 2019, Complexity of linear regions in deep networks (seed 003_aa40f1eda924f9e5.txt)"
 
@@ -93,8 +94,10 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     seed = derive_seed(config["seed"], "picture")
     net = Network.random([2, *config["picture_widths"], 2], init=_init(config), seed=seed)
     x, y = two_moons(config["n_train"], noise=0.1, seed=seed, bound=config["bound"])
-    trained = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["train_lr"],
-                  steps=config["train_steps"], seed=seed, desc="train on moons").net
+    result = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["train_lr"],
+                 steps=config["train_steps"], seed=seed, desc="train on moons")
+    trained, log = result.net, DivergenceLog()
+    log.results([result], "two-moons picture net")
     square = square_slice(2, config["bound"])
     before, after = partition_2d(net, square), partition_2d(trained.to(torch.float64), square)
     figure = Figure(figsize=(11, 5.2))
@@ -109,7 +112,7 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     lines = {"n_lines": config["n_lines"], "n_points": 1, "length": config["line_length"], "seed": seed,
              "bound": config["bound"]}
     metrics = {"regions_init": before.n_regions, "regions_trained": after.n_regions,
-               "train_accuracy": accuracy(trained, x, y),
+               "train_accuracy": held_out_accuracy(result, x, y), **log.metrics(), "divergence_notes": log.notes(),
                "picture_density_init": region_density(net, **lines).mean_density,
                "picture_density_trained": region_density(trained.to(torch.float64), **lines).mean_density}
     return metrics, figure
@@ -239,6 +242,7 @@ def run(config: dict[str, Any]) -> Result:
     ]
     if config["picture"]:
         trained_metrics, figures["partition_init_vs_trained"] = _trained_pair(config)
+        notes += trained_metrics.pop("divergence_notes")
         metrics.update(trained_metrics)
         bound = serra(2, config["picture_widths"])
         metrics["serra_picture"] = float(bound)

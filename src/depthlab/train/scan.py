@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from depthlab.checks import InputError
 from depthlab.network import Network
+from depthlab.train.divergence import failure
 from depthlab.train.loop import fit
 
 
@@ -51,7 +51,7 @@ def step_size_scan(
         before, after = out.losses[0] if out.losses else out.final_loss, out.final_loss
         if scan is None:
             scan = StepSizeScan(before, after, 0.0, after)
-        if math.isfinite(after) and after <= before:
+        if not failure(after, out.initial_loss):  # the divergence rule: finite and not above where it started
             scan.largest_safe_lr, scan.loss_after_safe = lr, after
             break
     return scan

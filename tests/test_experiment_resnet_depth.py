@@ -8,7 +8,7 @@ import pytest
 
 from depthlab.evidence import compare
 from depthlab.experiments import get
-from depthlab.experiments.resnet_depth import DIVERGED, max_trainable_depth
+from depthlab.experiments.resnet_depth import max_trainable_depth
 from depthlab.seeds import derive_seed
 
 EXPERIMENT = get("resnet-depth")
@@ -40,23 +40,39 @@ def test_metrics_keys_and_values(run):
     assert params["residual", 10] == params["scaled_residual", 10] == 41 * 16 + 10 * 17 * 16 + 17 * 10
 
 
-def test_verdicts_follow_the_comparisons_over_seeds(run):
+def _trained(result, variant: str, depth: int) -> list[float]:
+    """Final losses of the seeds that trained (the table marks the others with their failure)."""
+    return [r["train_loss"] for r in result.tables["losses"]
+            if r["variant"] == variant and r["depth"] == depth and not r["failure"]]
+
+
+def test_verdicts_follow_the_comparisons_over_the_seeds_that_trained(run):
     config, result, _ = run
     m = result.metrics
-    counted = {key: [DIVERGED if v is None else v for v in values]
-               for key, values in m["plain_loss_by_depth"].items()}
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
-    harder = compare(counted["30"], counted["10"], "greater", **options)
     refs = {ref.claim.split(":")[0]: ref for ref in result.references}
+    harder = compare(_trained(result, "plain", 30), _trained(result, "plain", 10), "greater", **options)
     assert refs["Fitting gets harder with depth"].verdict == harder.verdict
-    residual = [DIVERGED if v is None else v for v in m["residual_loss_by_depth"]["30"]]
-    assert refs["Residual connections fix it"].verdict == compare(residual, counted["30"], "less", **options).verdict
+    residual, plain = _trained(result, "residual", 30), _trained(result, "plain", 30)
+    expected = compare(residual, plain, "less", **options).verdict if residual and plain else "inconclusive"
+    assert refs["Residual connections fix it"].verdict == expected
     about = [r for r in result.references if "about 20 layers" in r.claim][0]
     plain = max_trainable_depth({int(d): v for d, v in m["plain_loss_by_depth"].items()}, config["loss_threshold"])
     if not plain["decided"] or plain["next_depth"] is None:
         assert about.verdict == "inconclusive"
     else:
         assert about.verdict == ("reproduced" if 10 <= plain["depth"] <= 40 else "differs")
+
+
+def test_a_blown_up_residual_net_is_reported_as_diverged_not_as_a_loss(run):
+    """Issue 15: at He init the s = 1 residual net of 30 blocks ends near 1e4 (10-class cross entropy): diverged."""
+    config, result, _ = run
+    m = result.metrics
+    n = m["n_diverged_by_group"]["residual depth 30"]
+    assert n == config["n_seeds"] and m["n_diverged"] >= n
+    fix = [r for r in result.references if r.claim.startswith("Residual connections fix it")][0]
+    assert fix.verdict == "inconclusive" and f"residual depth 30: {n} of {n} diverged" in fix.measured
+    assert any(note.startswith(f"residual depth 30: {n} of {n} diverged") for note in result.notes)
 
 
 def test_max_trainable_depth_rule():

@@ -30,6 +30,8 @@ def as_tensor(
     except (TypeError, ValueError) as error:
         kind = type(value).__name__
         raise InputError(f"The '{name}' parameter must be array-like of numbers. Got {kind}.") from error
+    if tensor.is_complex() and not dtype.is_complex:
+        raise InputError(f"The '{name}' parameter must hold real numbers. Got complex values ({tensor.dtype}).")
     tensor = tensor.to(dtype)
     if not allow_nan and tensor.is_floating_point() and not torch.isfinite(tensor).all():
         bad = int((~torch.isfinite(tensor)).sum())
@@ -56,6 +58,34 @@ def check_int(value: Any, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead.")
     return int(value)
+
+
+SEED_RANGE = (-(2**63), 2**64)  # what torch.Generator.manual_seed accepts
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """`seed` as an int that torch's and numpy's generators accept, else a one-line InputError."""
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not low <= int(seed) < high:
+        raise InputError(f"The '{name}' parameter must be an int in [-2**63, 2**64). Got {seed!r} instead.")
+    return int(seed)
+
+
+def seeded_generator(seed: Any, name: str = "seed") -> torch.Generator:
+    """A fresh `torch.Generator` seeded with `seed` (checked by `check_seed`)."""
+    return torch.Generator().manual_seed(check_seed(seed, name))
+
+
+def check_number(value: Any, name: str, minimum: float | None = None, maximum: float | None = None) -> float:
+    """`value` as a float if it is a finite number in [minimum, maximum], else a one-line InputError."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and np.isfinite(value) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    if not ok:
+        bounds = " and ".join(t for t in (f">= {minimum}" if minimum is not None else "",
+                                          f"<= {maximum}" if maximum is not None else "") if t)
+        raise InputError(f"The '{name}' parameter must be a finite number{' ' + bounds if bounds else ''}. "
+                         f"Got {value!r} instead.")
+    return float(value)
 
 
 def as_network(net: Any, name: str = "net") -> Network:

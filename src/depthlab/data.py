@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from depthlab.checks import InputError
+from depthlab.checks import InputError, seeded_generator
 
 DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "mnist1d", "digits")
 
@@ -525,7 +525,7 @@ def labels_mod(ds: Dataset, k: int) -> Dataset:
 
 def random_labels(ds: Dataset, seed: int = 0) -> Dataset:
     """Labels drawn uniformly at random (independently per example, not a permutation), from `seed`."""
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeded_generator(seed)
     y = torch.randint(ds.n_classes, (len(ds.y),), generator=generator)  # (N,)
     y_test = torch.randint(ds.n_classes, (len(ds.y_test),), generator=generator)  # (M,)
     note = f"labels replaced by uniform random labels (seed {seed})"

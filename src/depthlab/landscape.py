@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from depthlab.activations import apply_activation
-from depthlab.checks import InputError, as_tensor, check_features, check_int
+from depthlab.checks import InputError, as_tensor, check_features, check_int, seeded_generator
 from depthlab.network import Network
 from depthlab.residual import ResidualBatch, ResidualNetwork
 from depthlab.train.batch import stacked_layers
@@ -88,7 +88,7 @@ def filter_normalized_direction(net: Model, seed: int = 0, ignore_biases: bool =
     (True, 0.0)
     """
     net = _check_model(net)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeded_generator(seed)
     direction = []
     for p in parameters_of(net):
         if p.ndim == 1:

@@ -23,7 +23,7 @@ from depthlab.activations import (
     apply_activation,
     check_activation,
 )
-from depthlab.checks import as_tensor, check_features
+from depthlab.checks import as_tensor, check_features, seeded_generator
 from depthlab.init import InitSpec, init_layer
 
 
@@ -108,7 +108,7 @@ class Network:
                 "The 'widths' parameter must list at least an input and an output width, "
                 f"all ints >= 1. Got {list(widths)!r} instead."
             )
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = seeded_generator(seed)
         layers = [
             init_layer(init, fan_in, fan_out, generator, dtype)
             for fan_in, fan_out in zip(widths[:-1], widths[1:])
@@ -265,13 +265,10 @@ def _flatten_modules(module: nn.Module) -> list[nn.Module]:
 
 
 def _first_unrepresentable(layers: list, linears: list, acts: list) -> int | None:
-    """Index of the first module that breaks Linear/activation alternation, or None."""
-    for i, m in enumerate(linears):
-        if not isinstance(m, nn.Linear):
-            return 2 * i
-    for i, a in enumerate(acts):
-        if a is None:
-            return 2 * i + 1
+    """Index of the first module that breaks Linear/activation alternation (in the order of the modules), or None."""
+    for i in range(len(layers)):
+        if (i % 2 == 0 and not isinstance(linears[i // 2], nn.Linear)) or (i % 2 == 1 and acts[i // 2] is None):
+            return i
     if len(layers) % 2 == 0:
         return len(layers) - 1 if layers else 0
     return None

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from depthlab.activations import activation_module, activation_of_module, apply_activation, check_activation
-from depthlab.checks import as_tensor, check_features, check_int
+from depthlab.checks import as_tensor, check_features, check_int, seeded_generator
 from depthlab.init import InitSpec, init_layer
 
 
@@ -95,7 +95,7 @@ class ResidualNetwork:
         for value, name, low in ((input_dim, "input_dim", 1), (width, "width", 1), (depth, "depth", 0),
                                  (output_dim, "output_dim", 1)):
             check_int(value, name, low)
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = seeded_generator(seed)
         p_w, p_b = init_layer(init, input_dim, width, generator, dtype)
         blocks = [init_layer(init, width, width, generator, dtype) for _ in range(depth)]
         q_w, q_b = init_layer(init, width, output_dim, generator, dtype)

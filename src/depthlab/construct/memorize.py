@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from depthlab.checks import InputError, as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int, seeded_generator
 from depthlab.construct.reshape import min_width, shallow_to_deep
 from depthlab.network import Network
 from depthlab.stack import StackedNetwork
@@ -194,7 +194,7 @@ def encode_1d(
     _check_labels(rep, None if labels is None else as_tensor(labels, "labels"))
     distinct = (rep == torch.arange(x.shape[0])).nonzero().flatten()
     u = x[distinct]  # (n, D)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed)
     d = x.shape[1]
     if u.shape[0] == 1:
         direction = torch.randn(d, generator=gen, dtype=torch.float64)
@@ -314,11 +314,11 @@ def _targets(Y: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor | N
     if y.ndim != 1:
         raise InputError(f"The 'Y' parameter must be (N,) integer labels or float targets. Got shape {tuple(y.shape)}.")
     labels = y.long()
+    if labels.numel() and labels.min() < 0:  # class indices; the scalar read-out clips to [0, n_classes)
+        raise InputError(f"The 'Y' parameter must hold integer class labels >= 0. Got {int(labels.min())}.")
     if kind == "scalar":
         return labels.to(torch.float64).unsqueeze(1), labels, kind
     n_classes = int(labels.max()) + 1
-    if labels.min() < 0:
-        raise InputError(f"The 'Y' parameter must hold labels >= 0 for one-hot targets. Got {int(labels.min())}.")
     return torch.nn.functional.one_hot(labels, n_classes).to(torch.float64), labels, kind
 
 

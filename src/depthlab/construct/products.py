@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from depthlab.checks import InputError, check_int
+from depthlab.checks import InputError, check_int, seeded_generator
 from depthlab.construct.compose import compose
 from depthlab.network import Network
 
@@ -244,7 +244,7 @@ def max_error(
     if box.ndim != 2 or box.shape != (net.input_dim, 2) or not bool((box[:, 0] <= box[:, 1]).all()):
         raise InputError(f"The 'domain' parameter must be {net.input_dim} (low, high) pairs with low <= high. "
                          f"Got {np.asarray(domain).tolist()!r} instead.")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeded_generator(seed)
     worst = 0.0
     for start in range(0, n_points, 65_536):
         u = torch.rand(min(65_536, n_points - start), net.input_dim, generator=generator, dtype=torch.float64)
@@ -270,7 +270,7 @@ def product_dataset(n: int, count: int, seed: int = 0) -> tuple[torch.Tensor, to
     ((5, 3), True)
     """
     n, count = check_int(n, "n", 1), check_int(count, "count", 1)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeded_generator(seed)
     x = torch.rand(count, n, dtype=torch.float64, generator=generator) * 2 - 1  # (count, n)
     return x, product_of_inputs(x)[:, None]  # (count, 1)
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from depthlab.architectures import equal_neuron_widths  # noqa: F401  (re-exported)
-from depthlab.checks import InputError, as_network, check_int
+from depthlab.checks import InputError, as_network, check_int, seeded_generator
 from depthlab.network import Network
 from depthlab.regions.count_1d import count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
@@ -47,7 +47,7 @@ def random_points(input_dim: int, n_points: int, seed: int = 0, bound: float = 1
     Tensor (n_points, input_dim) float64
     """
     input_dim, n_points = check_int(input_dim, "input_dim", 1), check_int(n_points, "n_points", 1)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeded_generator(seed)
     unit = torch.rand(n_points, input_dim, generator=generator, dtype=torch.float64)  # (n, D_i)
     return _check_bound(bound) * (2 * unit - 1)
 

@@ -56,6 +56,15 @@ class Plane:
         return np.array([[s0, r0], [s1, r0], [s1, r1], [s0, r1]])
 
 
+MAX_COORDINATE = 1e100  # beyond this, products of coordinates (areas, crossings) overflow float64
+
+
+def _check_magnitude(values: np.ndarray, name: str) -> None:
+    if not np.all(np.abs(values) <= MAX_COORDINATE):
+        raise InputError(f"The '{name}' parameter's coordinates must be at most {MAX_COORDINATE:g} in magnitude (areas "
+                         f"of larger boxes overflow float64). Got {float(np.abs(values).max()):g}.")
+
+
 def as_domain(domain: ArrayLike | Plane, input_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(polygon (M, 2) counter-clockwise, origin (D_i,), basis (D_i, 2)) with x = origin + basis p."""
     if isinstance(domain, Plane):
@@ -71,6 +80,7 @@ def as_domain(domain: ArrayLike | Plane, input_dim: int) -> tuple[np.ndarray, np
         bounds = tuple(domain.bounds)
         if len(bounds) != 4 or not (bounds[0] < bounds[1] and bounds[2] < bounds[3]):
             raise InputError(f"The 'bounds' parameter must be (s0, s1, r0, r1) with s0 < s1, r0 < r1. Got {bounds}.")
+        _check_magnitude(np.asarray(bounds, dtype=float), "bounds")
         if abs(np.linalg.det(basis.T @ basis)) < 1e-300:
             raise InputError("The 'domain' plane's u and v must be linearly independent.")
         return domain.polygon(), origin, basis
@@ -82,6 +92,7 @@ def as_domain(domain: ArrayLike | Plane, input_dim: int) -> tuple[np.ndarray, np
     polygon = as_tensor(domain, "domain").numpy()
     if polygon.ndim != 2 or polygon.shape[1] != 2 or polygon.shape[0] < 3:
         raise InputError(f"The 'domain' parameter must be an (M, 2) array of M >= 3 vertices. Got {polygon.shape}.")
+    _check_magnitude(polygon, "domain")
     area = _signed_areas(polygon, np.array([0, polygon.shape[0]]))[0]
     if abs(area) < 1e-300:
         raise InputError("The 'domain' parameter must be a polygon of positive area. Got a degenerate one.")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from depthlab.checks import InputError, as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int, check_number, check_seed
 from depthlab.lab.progress import progress
 from depthlab.network import Network
 from depthlab.train.batch import NetworkBatch
@@ -241,11 +241,21 @@ def _check_options(o: dict, n_models: int) -> None:
     if o["batch_size"] is not None:
         check_int(o["batch_size"], "batch_size", 1)
     lrs = o["lr"] if isinstance(o["lr"], (list, tuple)) else [o["lr"]]
-    if len(lrs) not in (1, n_models) or not all(isinstance(v, (int, float)) and v > 0 for v in lrs):
+    if len(lrs) not in (1, n_models) or not all(isinstance(v, (int, float)) and 0 < v < math.inf for v in lrs):
         raise InputError(f"The 'lr' parameter must be a float > 0 or {n_models} of them. Got {o['lr']!r} instead.")
     seeds = o["seed"] if isinstance(o["seed"], (list, tuple)) else [o["seed"]]
     if len(seeds) not in (1, n_models):
         raise InputError(f"The 'seed' parameter must be an int or {n_models} ints. Got {o['seed']!r} instead.")
+    for seed in seeds:
+        check_seed(seed)
+    if not (isinstance(o["dtype"], torch.dtype) and o["dtype"].is_floating_point):
+        raise InputError(f"The 'dtype' parameter must be a floating-point torch dtype (torch.float32, torch.float64). "
+                         f"Got {o['dtype']!r} instead.")
+    check_number(o["momentum"], "momentum", 0.0)
+    if o["target_loss"] is not None:
+        check_number(o["target_loss"], "target_loss")
+    if o["target_accuracy"] is not None:
+        check_number(o["target_accuracy"], "target_accuracy", 0.0, 1.0)
     if o["target_accuracy"] is not None and o["loss"] not in CLASSIFYING:
         raise InputError(
             f"The 'target_accuracy' parameter needs a classifying loss ({', '.join(CLASSIFYING)}). "
@@ -266,6 +276,8 @@ def _inputs(batch, x, y, loss: str, dtype: torch.dtype, shared_only: bool):
         shapes = f"(N, {d_in})" if shared_only else f"(N, {d_in}) or ({m}, N, {d_in})"
         raise InputError(f"The 'x' parameter must have shape {shapes}. Got {tuple(x.shape)} instead.")
     n = x.shape[-2]
+    if n == 0:
+        raise InputError("The 'x' parameter must hold at least one example (row). Got none.")
     y = check_targets(as_tensor(y, "y", torch.float64), loss, n, batch.output_dim, dtype, None if shared_only else m)
     return x, y
 

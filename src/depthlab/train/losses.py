@@ -54,6 +54,9 @@ def check_targets(y: torch.Tensor, loss: str, n: int, n_out: int, dtype: torch.d
     if per_model and y.shape[0] != n_models:
         raise InputError(f"The 'y' parameter must hold one target set per model ({n_models}). Got {y.shape[0]}.")
     if loss == "cross_entropy":
+        if y.is_floating_point() and y.numel() and bool((y != y.round()).any()):
+            raise InputError(f"For cross_entropy, 'y' must be class indices (whole numbers) in [0, {n_out}). Got "
+                             f"fractional values such as {float(y[y != y.round()][0])!r}.")
         y = y.long()
         if y.ndim != (2 if per_model else 1) or (y.numel() and (y.min() < 0 or y.max() >= n_out)):
             raise InputError(

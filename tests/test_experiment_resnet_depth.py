@@ -68,7 +68,7 @@ def test_a_blown_up_residual_net_is_reported_as_diverged_not_as_a_loss(run):
     """Issue 15: at He init the s = 1 residual net of 30 blocks ends near 1e4 (10-class cross entropy): diverged."""
     config, result, _ = run
     m = result.metrics
-    n = m["n_diverged_by_group"]["residual depth 30"]
+    n = m["n_diverged_residual_depth_30"]
     assert n == config["n_seeds"] and m["n_diverged"] >= n
     fix = [r for r in result.references if r.claim.startswith("Residual connections fix it")][0]
     assert fix.verdict == "inconclusive" and f"residual depth 30: {n} of {n} diverged" in fix.measured

@@ -93,6 +93,6 @@ def test_log_counts_every_group():
     log = DivergenceLog()
     log.results(fine, "adam")
     assert log.add(split_results(blown, "sgd lr 1e6")).n_failed == 3
-    assert log.metrics() == {"n_diverged": 3, "n_diverged_by_group": {"adam": 0, "sgd lr 1e6": 3}}
+    assert log.metrics() == {"n_diverged": 3, "n_diverged_adam": 0, "n_diverged_sgd_lr_1e6": 3}
     notes = log.notes()
     assert notes[0].startswith("Divergence: 3 of 6 trained models") and notes[1].startswith("sgd lr 1e6: 3 of 3")

@@ -56,6 +56,7 @@ MD5: dict[str, dict[str, str]] = {
 }
 
 IDX_MAGIC: dict[str, int] = {"idx1": 0x00000801, "idx3": 0x00000803}
+IDX_CLASSES = 10  # MNIST and Fashion-MNIST: labels 0-9
 DOWNLOAD_TIMEOUT_S = 20.0
 FIX = "delete it and re-download, or point --data-dir / DEPTHLAB_DATA at good copies"
 
@@ -254,6 +255,11 @@ def _load_idx_pair(
         _check_kind(arrays[part], kind, path)
         arrays[part + "_path"] = path
     images, labels = arrays["images"], arrays["labels"]
+    if labels.size and int(labels.max()) >= IDX_CLASSES:
+        raise InputError(
+            f"The IDX file {arrays['labels_path']} holds label {int(labels.max())}, but {dataset} has {IDX_CLASSES} "
+            f"classes (0-{IDX_CLASSES - 1}); {FIX}."
+        )
     if len(images) != len(labels):
         raise InputError(
             f"The IDX files {arrays['images_path']} and {arrays['labels_path']} disagree: {len(images)} images "
@@ -317,7 +323,7 @@ def _idx_dataset(name: str, data_dir: str | Path | None, n_train: int | None, n_
         source = f"{name} t10k IDX files only: x = t10k[:{cut}], x_test = t10k[{cut}:]"
         notes.append(f"{name} training files missing: x/y are the first {cut} t10k images, x_test/y_test the rest")
     x, xt = _flat(x_img), _flat(xt_img)
-    ds = Dataset(name, x, y, xt, yt, 10, source, tuple(notes))
+    ds = Dataset(name, x, y, xt, yt, IDX_CLASSES, source, tuple(notes))
     return first_n(ds, n_train, n_test)
 
 

@@ -132,7 +132,10 @@ def _figure(measured: dict, config: dict[str, Any]) -> Figure:
         ax.semilogy(steps, np.median([c[1] for c in m["curves"]], axis=0), label=name)
     ax.set(xlabel="step", ylabel="training loss (mini-batch, median over seeds)",
            title=f"MNIST-1D, depth {config['depth']}, budget {config['budget']:,} parameters")
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "every model diverged", ha="center", va="center", transform=ax.transAxes)
     figure.tight_layout()
     return figure
 

@@ -4,7 +4,7 @@ A model *diverged* when its final training loss is not finite or is above its st
 not train* when it ended no better than the best model that ignores its input (`FitResult.chance_loss`:
 the label entropy for cross entropy, the target variance for MSE). Either way its numbers say nothing
 about the claim under test: an experiment counts such models (metrics `n_diverged` and
-`n_diverged_by_group`), names them in a note, and judges the claim on the rest, "inconclusive" when too
+`n_diverged_<group>`), names them in a note, and judges the claim on the rest, "inconclusive" when too
 few remain (`compare_trained`).
 
     log = DivergenceLog()
@@ -17,6 +17,7 @@ few remain (`compare_trained`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,9 +163,18 @@ def compare_trained(a: Sequence[float], split_a: Split, b: Sequence[float], spli
                       confidence)
 
 
+def metric_key(group: str) -> str:
+    """A group's name as a metrics-key suffix: lower case, runs of other characters as one '_'.
+
+    >>> metric_key("residual depth 30"), metric_key("mnist1d mimic_large")
+    ('residual_depth_30', 'mnist1d_mimic_large')
+    """
+    return re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_")
+
+
 @dataclass
 class DivergenceLog:
-    """The splits of every group a run trained: the metrics `n_diverged`, `n_diverged_by_group` and the notes."""
+    """The splits of every group a run trained: the metrics `n_diverged`, `n_diverged_<group>` and the notes."""
 
     splits: dict[str, Split] = field(default_factory=dict)
 
@@ -187,9 +197,10 @@ class DivergenceLog:
         """Models that diverged or did not train, in all groups."""
         return sum(s.n_failed for s in self.splits.values())
 
-    def metrics(self) -> dict[str, Any]:
-        """{"n_diverged": total, "n_diverged_by_group": {group: count}}."""
-        return {"n_diverged": self.n_diverged, "n_diverged_by_group": {g: s.n_failed for g, s in self.splits.items()}}
+    def metrics(self) -> dict[str, int]:
+        """Flat counts: {"n_diverged": total, "n_diverged_<group>": count per group} (group names as `metric_key`)."""
+        return {"n_diverged": self.n_diverged, **{f"n_diverged_{metric_key(g)}": s.n_failed
+                                                   for g, s in self.splits.items()}}
 
     def notes(self) -> list[str]:
         """The rule and its count in one line, then one line per group with failed models."""

@@ -24,3 +24,19 @@ def data_dir() -> Path:
     if not (path / "mnist").is_dir():
         pytest.skip(f"real data not found at {path}; set DEPTHLAB_DATA")
     return path
+
+
+@pytest.fixture
+def divergence_counted():
+    """A check that a training experiment's result counts and names its diverged models (issue 21, item 4): the
+    metric `n_diverged` (an int, the sum of the `n_diverged_<group>` counts) and the note "Divergence: k of n ..."."""
+
+    def check(result) -> int:
+        m = result.metrics
+        groups = {k: v for k, v in m.items() if "n_diverged_" in k}
+        assert isinstance(m["n_diverged"], int) and groups and m["n_diverged"] == sum(groups.values())
+        assert any(note.startswith("Divergence: ") and " trained models diverged or did not train" in note
+                   for note in result.notes)
+        return m["n_diverged"]
+
+    return check

@@ -71,3 +71,7 @@ def test_reference_and_figure(tiny):
     assert "Mann-Whitney" in reference.note or "no trainable swept width" in reference.note
     assert "accuracy_vs_width" in tiny.figures
     assert "digits" in tiny.data
+
+
+def test_diverged_models_are_counted_and_named(tiny, divergence_counted):
+    divergence_counted(tiny)

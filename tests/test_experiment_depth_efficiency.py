@@ -78,3 +78,7 @@ def test_bad_config():
         EXPERIMENT.config(quick=True, ks=[0])
     with pytest.raises(ValueError, match="'budgets' config key"):
         EXPERIMENT.config(quick=True, budgets=[])
+
+
+def test_diverged_models_are_counted_and_named(result, divergence_counted):
+    divergence_counted(result)

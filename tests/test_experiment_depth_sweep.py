@@ -67,3 +67,7 @@ def test_depth_grid_is_log_spaced_and_ends_at_full():
     grid = log_grid(1000, 12)
     assert grid[0] == 1 and grid[-1] == 1000 and grid == sorted(set(grid)) and len(grid) <= 12
     assert log_grid(1, 5) == [1]
+
+
+def test_diverged_models_are_counted_and_named(quick, divergence_counted):
+    divergence_counted(quick[1])

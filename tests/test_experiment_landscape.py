@@ -45,3 +45,7 @@ def test_bad_config_is_rejected():
         EXPERIMENT.run(EXPERIMENT.config(quick=True, n_surface=10**6))
     with pytest.raises(ValueError, match="'radii' config key"):
         EXPERIMENT.run(EXPERIMENT.config(quick=True, radii=[]))
+
+
+def test_diverged_models_are_counted_and_named(result, divergence_counted):
+    divergence_counted(result)

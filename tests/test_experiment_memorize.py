@@ -116,3 +116,7 @@ def test_unknown_label_scheme_is_a_clear_error():
     experiment = experiments.get("memorize")
     with pytest.raises(ValueError, match="'labels'.*mod3"):
         experiment.config(quick=True, labels="mod4", n_train=50)
+
+
+def test_diverged_models_are_counted_and_named(quick, divergence_counted):
+    divergence_counted(quick[1])

@@ -52,3 +52,7 @@ def test_verdicts_follow_the_comparisons_over_seeds(run):
 def test_fashion_mnist_subset_rule():
     with pytest.raises(ValueError, match="'fashion_mnist_n_train' config key"):
         EXPERIMENT.config(fashion_mnist_n_train=70000)
+
+
+def test_diverged_models_are_counted_and_named(run, divergence_counted):
+    divergence_counted(run[1])

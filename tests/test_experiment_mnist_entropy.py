@@ -23,7 +23,7 @@ def test_pytorch_example_has_21840_parameters():
     assert sum(counts) == 21_840
 
 
-def test_without_mnist_entropy_is_not_comparable(tmp_path):
+def test_without_mnist_entropy_is_not_comparable(tmp_path, divergence_counted):
     experiment = get("mnist-entropy")
     result = experiment.run(experiment.config(quick=True, data_dir=str(tmp_path), **SMALL))
     assert result.metrics["pixel_entropy_bits"] is None
@@ -35,6 +35,7 @@ def test_without_mnist_entropy_is_not_comparable(tmp_path):
     assert spread.verdict in ("reproduced", "differs", "inconclusive") and "3 seeds per width" in spread.note
     assert {"loss_std_w2", "loss_std_w32"} <= set(result.metrics)
     assert all(result.metrics[k] >= 0 for k in ("loss_std_w2", "loss_std_w32"))
+    divergence_counted(result)
 
 
 def test_with_mnist_t10k_reproduces_188_5(data_dir):

@@ -69,3 +69,7 @@ def test_trained_verdict_is_over_seeds():
 def test_bad_config():
     with pytest.raises(ValueError, match="'ns' config key"):
         EXPERIMENT.config(quick=True, ns=[1])
+
+
+def test_diverged_models_are_counted_and_named(result, divergence_counted):
+    divergence_counted(result)

@@ -41,3 +41,7 @@ def test_verdict_follows_the_interval(run):
         assert reference.verdict == ("differs" if low > 0 else "inconclusive")
     assert "seeds resampled" in reference.note
     assert "loss_spread" in result.figures
+
+
+def test_diverged_models_are_counted_and_named(run, divergence_counted):
+    divergence_counted(run[1])

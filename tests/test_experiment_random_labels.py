@@ -52,3 +52,7 @@ def test_rerun_resumes_from_the_checkpoints_with_the_same_numbers(run):
 def test_lengths_must_pair_up():
     with pytest.raises(ValueError, match="one entry per architecture"):
         EXPERIMENT.run(EXPERIMENT.config(quick=True, depths=[1, 2], checkpoint_dir="off"))
+
+
+def test_diverged_models_are_counted_and_named(run, divergence_counted):
+    divergence_counted(run[1])

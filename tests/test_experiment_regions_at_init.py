@@ -92,3 +92,7 @@ def test_bad_split_is_rejected():
 def test_a_single_n_is_rejected_before_any_work():
     with pytest.raises(ValueError, match="'neurons' config key must be a list of at least 2 distinct"):
         EXPERIMENT.config(quick=True, neurons=[48, 48])
+
+
+def test_diverged_models_are_counted_and_named(result, divergence_counted):
+    divergence_counted(result)

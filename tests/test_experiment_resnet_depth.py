@@ -89,3 +89,7 @@ def test_bad_config_is_one_line():
         EXPERIMENT.run(EXPERIMENT.config(quick=True, residual_depths=[2], checkpoint_dir="off"))
     with pytest.raises(ValueError, match="'loss_threshold' config key"):
         EXPERIMENT.config(quick=True, loss_threshold=0)
+
+
+def test_diverged_models_are_counted_and_named(run, divergence_counted):
+    divergence_counted(run[1])

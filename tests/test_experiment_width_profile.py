@@ -58,3 +58,7 @@ def test_rerun_resumes_from_the_checkpoints_with_the_same_numbers(run):
         f"{n}.pt" for n in ("constant", "growing", "shrinking", "narrow2_middle"))
     again = EXPERIMENT.run(config)
     assert again.metrics == result.metrics
+
+
+def test_diverged_models_are_counted_and_named(run, divergence_counted):
+    divergence_counted(run[1])

@@ -136,9 +136,9 @@ def _baseline_accuracy(x, y, x_test, y_test, n_classes: int, config: dict[str, A
     result = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["baseline_lr"],
                  steps=config["baseline_steps"], seed=seed, desc="baseline MLP")
     log = DivergenceLog()
-    split = log.results([result], "baseline MLP")
+    split = log.results([result], f"baseline MLP, {n_classes} classes")
     return {"baseline_test_accuracy": float("nan") if split.n_failed else accuracy(result.net, x_test, y_test),
-            **log.metrics(), "baseline_notes": [note for note in log.notes()[1:]]}
+            **log.metrics(), "baseline_notes": log.notes()}
 
 
 def _build(x: torch.Tensor, y: torch.Tensor, config: dict[str, Any], seed: int | None = None) -> Memorization:

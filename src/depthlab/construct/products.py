@@ -47,10 +47,10 @@ def parallel(*nets: Network) -> Network:
 
     Examples
     --------
-    >>> parallel(square_net(2), square_net(3))
+    >>> parallel(square_net(2), square_net(3))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    depthlab.checks.InputError: The 'nets' parameter must be networks of one depth to run in parallel. Got depths [2, 3] instead.
+    depthlab.checks.InputError: The 'nets' parameter must be networks of one depth ... Got depths [2, 3] instead.
     """
     depths = [net.depth for net in nets]
     if not nets or len(set(depths)) != 1:

@@ -12,8 +12,8 @@ from depthlab.train.metrics import accuracy, evaluate_loss
 from depthlab.train.mimic import mimic as mimic  # (Ba & Caruana 2014)
 from depthlab.train.mimic import teacher_logits as teacher_logits
 from depthlab.train.optim import OPTIMIZERS
+from depthlab.train.replicates import epochs_to_fit, final_losses_by_width, loss_spread_by_width
 from depthlab.train.scan import StepSizeScan, step_size_scan
-from depthlab.train.sweeps import epochs_to_fit, final_losses_by_width, loss_spread_by_width
 
 __all__ = [
     "LOSSES",

@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from depthlab.checks import as_tensor, check_int
-from depthlab.lab.progress import progress
 from depthlab.network import Network
+from depthlab.progress import progress
 from depthlab.train.batch import NetworkBatch
 from depthlab.train.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss

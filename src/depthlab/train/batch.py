@@ -16,11 +16,12 @@ import torch
 from depthlab.activations import apply_activation, check_activation
 from depthlab.checks import as_tensor
 from depthlab.init import InitSpec
+from depthlab.models.shapes import MLPShapes
 from depthlab.network import Network
 
 
 @dataclass(frozen=True)
-class NetworkBatch:
+class NetworkBatch(MLPShapes):
     """M networks with widths [D_i, D_1, ..., D_K, D_o] and one activation.
 
     Parameters
@@ -122,36 +123,6 @@ class NetworkBatch:
     def __len__(self) -> int:
         """M, the number of models."""
         return self.weights[0].shape[0]
-
-    @property
-    def widths(self) -> list[int]:
-        """[D_i, D_1, ..., D_K, D_o], shared by every model."""
-        return [self.weights[0].shape[2]] + [omega.shape[1] for omega in self.weights]
-
-    @property
-    def depth(self) -> int:
-        """K, the number of hidden layers."""
-        return len(self.weights) - 1
-
-    @property
-    def input_dim(self) -> int:
-        """D_i."""
-        return self.weights[0].shape[2]
-
-    @property
-    def output_dim(self) -> int:
-        """D_o."""
-        return self.weights[-1].shape[1]
-
-    @property
-    def n_params(self) -> int:
-        """Weights and biases of one model."""
-        return sum(omega[0].numel() + beta[0].numel() for omega, beta in zip(self.weights, self.biases))
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the parameters."""
-        return self.weights[0].dtype
 
     def __repr__(self) -> str:
         shape = "-".join(str(w) for w in self.widths)

@@ -26,9 +26,8 @@ from pathlib import Path
 import torch
 
 from depthlab.checks import as_tensor, check_int
-from depthlab.network import Network
+from depthlab.models.protocol import Batch, Model, as_batch
 from depthlab.progress import progress
-from depthlab.train.batch import NetworkBatch
 from depthlab.train.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss
 from depthlab.train.optim import OPTIMIZERS, StackedOptimizer
@@ -81,7 +80,7 @@ def fit(net, x, y, **options) -> FitResult:
     >>> out.final_loss < out.losses[0]
     True
     """
-    if isinstance(net, NetworkBatch) or _batch_class(net) is None:
+    if isinstance(net, Batch) or not isinstance(net, Model):
         raise ValueError(
             f"The 'net' parameter must be a Network or ResidualNetwork (use fit_many for batches). "
             f"Got {type(net).__name__} instead."
@@ -181,29 +180,6 @@ def fit_many(
 
 
 # ---------------------------------------------------------------------------------------- set-up
-def _batch_class(model):
-    """The batch class for one model's kind, or None."""
-    if isinstance(model, Network):
-        return NetworkBatch
-    from depthlab.residual import ResidualBatch, ResidualNetwork
-
-    return ResidualBatch if isinstance(model, ResidualNetwork) else None
-
-
-def _as_batch(nets):
-    """(batch, dtype the models came in) from a batch or a non-empty list of models of one kind."""
-    if hasattr(nets, "with_parameters") and hasattr(nets, "to_networks"):
-        return nets
-    nets = list(nets) if isinstance(nets, (list, tuple)) else nets
-    kinds = {_batch_class(n) for n in nets} if isinstance(nets, list) and nets else {None}
-    if len(kinds) != 1 or None in kinds:
-        raise ValueError(
-            "The 'nets' parameter must be a NetworkBatch, a ResidualBatch, or a non-empty list of Network "
-            f"or of ResidualNetwork. Got {type(nets).__name__} instead."
-        )
-    return kinds.pop().from_networks(nets)
-
-
 def _check_device(device: str) -> torch.device:
     try:
         resolved = torch.device(device)
@@ -424,7 +400,7 @@ def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
     if unknown:
         raise TypeError(f"fit got unexpected option(s) {', '.join(sorted(unknown))}")
     o.update(options)
-    batch = _as_batch(nets)
+    batch = as_batch(nets)
     _check_options(o, len(batch))
     device = _check_device(o["device"])
     in_dtype = batch.dtype

@@ -24,3 +24,10 @@ def data_dir() -> Path:
     if not (path / "mnist").is_dir():
         pytest.skip(f"real data not found at {path}; set DEPTHLAB_DATA")
     return path
+
+
+@pytest.fixture(scope="module")
+def result(request):
+    """The --quick run of the test module's `EXPERIMENT`, computed once per module (the shared experiment fixture)."""
+    experiment = request.module.EXPERIMENT
+    return experiment.run(experiment.config(quick=True))

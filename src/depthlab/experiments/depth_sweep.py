@@ -23,7 +23,7 @@ from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, 
 from depthlab.data import labels_mod, load_dataset
 from depthlab.evidence import compare
 from depthlab.grid import cells, log_grid, map_cells
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import evaluate_loss, fit

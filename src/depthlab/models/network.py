@@ -121,7 +121,7 @@ class Network(MLPShapes):
     @staticmethod
     def stack(nets: Sequence[Network]):
         """M networks of one shape as a `NetworkBatch` (the `depthlab.models.Model` protocol)."""
-        from depthlab.train.batch import NetworkBatch  # the batch module builds on this one
+        from depthlab.models.batch import NetworkBatch  # the batch module builds on this one
 
         return NetworkBatch.from_networks(nets)
 

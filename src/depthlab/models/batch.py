@@ -16,8 +16,8 @@ import torch
 from depthlab.activations import apply_activation, check_activation
 from depthlab.checks import as_tensor
 from depthlab.init import InitSpec
+from depthlab.models.network import Network
 from depthlab.models.shapes import MLPShapes
-from depthlab.network import Network
 
 
 @dataclass(frozen=True)

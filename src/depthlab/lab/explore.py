@@ -44,7 +44,7 @@ import torch
 from depthlab.activations import activation
 from depthlab.construct import compose, interpolate_1d, sawtooth, shallow_sawtooth, zigzag_net
 from depthlab.construct.sawtooth import sawtooth_values
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import Partition2D, partition_2d
 from depthlab.seeds import derive_seed
 

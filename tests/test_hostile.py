@@ -183,8 +183,8 @@ CLI_CASES = [
 LIBRARY_CASES = [
     Case("fit on empty data", lambda t: _fit(x=torch.zeros(0, 3), y=torch.zeros(0)), InputError, "'x' parameter"),
     Case("fit dtype int32", lambda t: _fit(dtype=torch.int32), InputError, "'dtype' parameter"),
-    Case("negative momentum", lambda t: _fit(optimizer="sgd", momentum=-0.5), InputError, "'momentum' parameter"),
-    Case("NaN momentum", lambda t: _fit(optimizer="sgd", momentum=float("nan")), InputError, "'momentum' parameter"),
+    Case("negative momentum", lambda t: _fit(optimizer="sgd", momentum=-0.5), InputError, "'momentum' optimizer"),
+    Case("NaN momentum", lambda t: _fit(optimizer="sgd", momentum=float("nan")), InputError, "'momentum' optimizer"),
     Case("NaN target_loss", lambda t: _fit(target_loss=float("nan")), InputError, "'target_loss' parameter"),
     Case("infinite lr", lambda t: _fit(lr=float("inf")), InputError, "'lr' parameter"),
     Case("fractional cross-entropy labels", lambda t: _fit(y=torch.full((20,), 0.5)), InputError, "class indices"),

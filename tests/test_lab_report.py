@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Reference, Result
 from depthlab.lab.cli import main
 from depthlab.lab.report import render_page, render_report, scoreboard_rows, verdict_counts
-from depthlab.lab.result import Reference, Result
 from depthlab.lab.runs import write_run
 
 MARKUP = "x'><img src=x onerror=alert(1)><script>alert(2)</script>\"<b onmouseover=alert(3)>"

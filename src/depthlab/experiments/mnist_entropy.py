@@ -13,16 +13,14 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_close
 from depthlab.data import DATASETS, DataNotFoundError, load_dataset, load_mnist
 from depthlab.evidence import rank_correlation
-from depthlab.experiments import Experiment
 from depthlab.info import capacity_weights, pixel_entropy_bits, pytorch_example_net
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_close
 from depthlab.seeds import derive_seed
 from depthlab.train import final_losses_by_width
 from depthlab.train.divergence import DivergenceLog, split_rows
-from depthlab.train.sweeps import trained_losses_by_width
+from depthlab.train.replicates import trained_losses_by_width
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content)"
 
@@ -167,18 +165,14 @@ EXPERIMENT = Experiment(
     name="mnist-entropy",
     claim="MNIST's binarized pixels carry about 191 bits; at 2 bits per weight that is ~95 weights (not neurons).",
     source=SOURCE,
-    defaults={
-        "spread_dataset": "mnist1d",
-        "widths": [2, 4, 8, 16, 32, 64],
-        "n_seeds": 10,
-        "steps": 2000,
-        "lr": 0.01,
-        "confidence": 0.95,
+    keys={
+        "spread_dataset": Key("mnist1d", rules.choice(*DATASETS), quick="digits"),
+        "widths": Key([2, 4, 8, 16, 32, 64], rules.int_list(1, min_length=2, distinct=True), quick=[2, 4, 8, 32]),
+        "n_seeds": keys.n_seeds(10, quick=5, minimum=2),
+        "steps": Key(2000, rules.integer(0), quick=100),
+        "lr": keys.lr(0.01),
+        "confidence": keys.confidence(),
     },
-    quick={"spread_dataset": "digits", "widths": [2, 4, 8, 32], "n_seeds": 5, "steps": 100},
-    rules={"spread_dataset": rules.choice(*DATASETS), "widths": rules.int_list(1, min_length=2, distinct=True),
-           "n_seeds": rules.integer(2), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-           "confidence": rules.number(0.5, 0.999)},
     run=run,
     order=21,
 )

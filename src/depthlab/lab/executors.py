@@ -31,7 +31,7 @@ import torch
 
 from depthlab import experiments
 from depthlab.checks import InputError
-from depthlab.lab.result import Result
+from depthlab.contracts.result import Result
 from depthlab.lab.runs import metrics_document, write_run
 
 EXECUTORS: tuple[str, ...] = ("local", "ray")

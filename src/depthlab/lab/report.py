@@ -21,8 +21,8 @@ from typing import Any
 
 from depthlab.atomic import write_text
 from depthlab.checks import InputError
+from depthlab.contracts import VERDICTS, verdict_label, warn
 from depthlab.lab.format import format_value
-from depthlab.lab.result import VERDICTS, verdict_label, warn
 from depthlab.lab.runs import list_runs
 
 FOLD_AT = 160  # characters: a longer note or value folds away into <details>

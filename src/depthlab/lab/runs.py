@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from depthlab.atomic import remove_stale, staging_path
+from depthlab.contracts.result import Result, verdict_label
 from depthlab.lab.format import format_value
-from depthlab.lab.result import Result, verdict_label
 
 
 def to_jsonable(value: Any) -> Any:

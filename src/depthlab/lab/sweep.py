@@ -40,13 +40,12 @@ from matplotlib.figure import Figure
 from depthlab import grid as grids
 from depthlab.atomic import remove_stale, write_bytes, write_text
 from depthlab.checks import InputError
-from depthlab.experiments import Experiment
+from depthlab.contracts import Experiment, warn
 from depthlab.lab.config import parse_value
 from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
 from depthlab.lab.format import format_value
-from depthlab.lab.progress import progress_bar
-from depthlab.lab.result import warn
 from depthlab.lab.runs import to_jsonable
+from depthlab.progress import progress_bar
 from depthlab.train.checkpoint import with_checkpoint_root
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from depthlab.checks import InputError
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.train.divergence import failure
 from depthlab.train.loop import fit
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from depthlab.checks import as_tensor, check_features
-from depthlab.network import Network
+from depthlab.checks import InputError, as_tensor, check_features
+from depthlab.models.network import Network
 
 
 class StackedNetwork(nn.Module):
@@ -60,12 +60,12 @@ class StackedNetwork(nn.Module):
     def from_network(net: Network) -> StackedNetwork:
         """The runner for a ReLU `net` whose hidden layers all have the same width (at least one)."""
         if not isinstance(net, Network):
-            raise ValueError(f"The 'net' parameter must be a Network. Got {type(net).__name__} instead.")
+            raise InputError(f"The 'net' parameter must be a Network. Got {type(net).__name__} instead.")
         if net.activation != "relu":
-            raise ValueError(f"The 'net' parameter must be a ReLU network. Got activation {net.activation!r}.")
+            raise InputError(f"The 'net' parameter must be a ReLU network. Got activation {net.activation!r}.")
         hidden = net.widths[1:-1]
         if not hidden or len(set(hidden)) != 1:
-            raise ValueError(
+            raise InputError(
                 "The 'net' parameter must have at least one hidden layer, all of one width. "
                 f"Got hidden widths {sorted(set(hidden))} instead."
             )

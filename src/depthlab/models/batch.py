@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import torch
 
-from depthlab.activations import apply_activation, check_activation
-from depthlab.checks import as_tensor
+from depthlab.activations import apply_activation
+from depthlab.checks import InputError, as_tensor
 from depthlab.init import InitSpec
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.models.shapes import MLPShapes
 
 
 @dataclass(frozen=True)
-class NetworkBatch:
+class NetworkBatch(MLPShapes):
     """M networks with widths [D_i, D_1, ..., D_K, D_o] and one activation.
 
     Parameters
@@ -49,23 +50,16 @@ class NetworkBatch:
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         m = self.weights[0].shape[0] if self.weights[0].ndim == 3 else -1
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 3 or omega.shape[0] != m or beta.shape != omega.shape[:2]:
-                raise ValueError(
+                raise InputError(
                     f"Layer {k}: Omega must be 3-D (M, out, in) and beta (M, out) with one M for all layers. "
                     f"Got Omega {tuple(omega.shape)} and beta {tuple(beta.shape)}."
                 )
             if k > 0 and omega.shape[2] != self.weights[k - 1].shape[1]:
-                raise ValueError(
+                raise InputError(
                     f"Layer {k}: Omega_{k} takes {omega.shape[2]} inputs but layer {k - 1} "
                     f"has {self.weights[k - 1].shape[1]} outputs; widths must chain."
                 )
@@ -76,7 +70,7 @@ class NetworkBatch:
         """Stack networks of one shape, activation and dtype into a batch (copies the tensors)."""
         nets = list(nets)
         if not nets or not all(isinstance(net, Network) for net in nets):
-            raise ValueError(
+            raise InputError(
                 f"The 'nets' parameter must be a non-empty list of Network. Got {_describe(nets)} instead."
             )
         first = nets[0]
@@ -84,7 +78,7 @@ class NetworkBatch:
             same = (net.widths, net.activation, net.negative_slope, net.dtype) == (
                 first.widths, first.activation, first.negative_slope, first.dtype)
             if not same:
-                raise ValueError(
+                raise InputError(
                     "The 'nets' parameter must hold networks of one shape, activation and dtype. "
                     f"Got {first!r} ({first.dtype}) at 0 and {net!r} ({net.dtype}) at {i}."
                 )
@@ -112,7 +106,7 @@ class NetworkBatch:
         """
         seeds = list(seeds)
         if not seeds:
-            raise ValueError("The 'seeds' parameter must list at least one seed. Got [] instead.")
+            raise InputError("The 'seeds' parameter must list at least one seed. Got [] instead.")
         return NetworkBatch.from_networks(
             [Network.random(widths, init, seed=s, activation=activation, negative_slope=negative_slope, dtype=dtype)
              for s in seeds]
@@ -122,36 +116,6 @@ class NetworkBatch:
     def __len__(self) -> int:
         """M, the number of models."""
         return self.weights[0].shape[0]
-
-    @property
-    def widths(self) -> list[int]:
-        """[D_i, D_1, ..., D_K, D_o], shared by every model."""
-        return [self.weights[0].shape[2]] + [omega.shape[1] for omega in self.weights]
-
-    @property
-    def depth(self) -> int:
-        """K, the number of hidden layers."""
-        return len(self.weights) - 1
-
-    @property
-    def input_dim(self) -> int:
-        """D_i."""
-        return self.weights[0].shape[2]
-
-    @property
-    def output_dim(self) -> int:
-        """D_o."""
-        return self.weights[-1].shape[1]
-
-    @property
-    def n_params(self) -> int:
-        """Weights and biases of one model."""
-        return sum(omega[0].numel() + beta[0].numel() for omega, beta in zip(self.weights, self.biases))
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the parameters."""
-        return self.weights[0].dtype
 
     def __repr__(self) -> str:
         shape = "-".join(str(w) for w in self.widths)
@@ -164,7 +128,7 @@ class NetworkBatch:
         shared = x.ndim == 2 and x.shape[1] == self.input_dim
         per_model = x.ndim == 3 and x.shape[0] == len(self) and x.shape[2] == self.input_dim
         if not (shared or per_model):
-            raise ValueError(
+            raise InputError(
                 f"The 'x' parameter must have shape (N, {self.input_dim}) or ({len(self)}, N, {self.input_dim}). "
                 f"Got {tuple(x.shape)} instead."
             )

@@ -21,14 +21,14 @@ from depthlab.activations import (
     activation_module,
     activation_of_module,
     apply_activation,
-    check_activation,
 )
-from depthlab.checks import as_tensor, check_features, seeded_generator
+from depthlab.checks import InputError, as_tensor, check_features, seeded_generator
 from depthlab.init import InitSpec, init_layer
+from depthlab.models.shapes import MLPShapes
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(MLPShapes):
     """A fully connected network y = beta_K + Omega_K a[... a[beta_0 + Omega_0 x]].
 
     Parameters
@@ -54,29 +54,22 @@ class Network:
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 2 or beta.shape != (omega.shape[0],):
-                raise ValueError(
+                raise InputError(
                     f"Layer {k}: Omega must be 2-D (out, in) and beta of shape (out,). "
                     f"Got Omega {tuple(omega.shape)} and beta {tuple(beta.shape)}."
                 )
             for name, values in (("Omega", omega), ("beta", beta)):
                 if values.is_floating_point() and not bool(torch.isfinite(values).all()):
                     bad = int((~torch.isfinite(values)).sum())
-                    raise ValueError(
+                    raise InputError(
                         f"Layer {k}: {name}_{k} has {bad} NaN or infinite value(s); a network needs finite "
                         "parameters (check the training run or the source module that produced it)."
                     )
             if k > 0 and omega.shape[1] != self.weights[k - 1].shape[0]:
-                raise ValueError(
+                raise InputError(
                     f"Layer {k}: Omega_{k} takes {omega.shape[1]} inputs but layer {k - 1} "
                     f"has {self.weights[k - 1].shape[0]} outputs; widths must chain."
                 )
@@ -104,7 +97,7 @@ class Network:
         """
         widths = [int(w) for w in widths] if _all_ints(widths) else widths
         if len(widths) < 2 or not _all_ints(widths) or min(widths) < 1:
-            raise ValueError(
+            raise InputError(
                 "The 'widths' parameter must list at least an input and an output width, "
                 f"all ints >= 1. Got {list(widths)!r} instead."
             )
@@ -117,42 +110,14 @@ class Network:
             tuple(w for w, _ in layers), tuple(b for _, b in layers), activation, negative_slope
         )
 
-    # ------------------------------------------------------------------ shape facts
-    @property
-    def widths(self) -> list[int]:
-        """[D_i, D_1, ..., D_K, D_o]."""
-        return [self.weights[0].shape[1]] + [omega.shape[0] for omega in self.weights]
+    @staticmethod
+    def stack(nets: Sequence[Network]):
+        """M networks of one shape as a `NetworkBatch` (the `depthlab.models.Model` protocol)."""
+        from depthlab.models.batch import NetworkBatch  # the batch module builds on this one
 
-    @property
-    def depth(self) -> int:
-        """K, the number of hidden layers."""
-        return len(self.weights) - 1
+        return NetworkBatch.from_networks(nets)
 
-    @property
-    def input_dim(self) -> int:
-        """D_i."""
-        return self.weights[0].shape[1]
-
-    @property
-    def output_dim(self) -> int:
-        """D_o."""
-        return self.weights[-1].shape[0]
-
-    @property
-    def n_hidden(self) -> int:
-        """Total number of hidden units, sum of D_1..D_K."""
-        return sum(self.widths[1:-1])
-
-    @property
-    def n_params(self) -> int:
-        """Number of weights and biases."""
-        return sum(omega.numel() + beta.numel() for omega, beta in zip(self.weights, self.biases))
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the parameters."""
-        return self.weights[0].dtype
-
+    # ------------------------------------------------------------------ shape facts: `depthlab.models.shapes`
     def __repr__(self) -> str:
         shape = "-".join(str(w) for w in self.widths)
         return f"Network({shape}, {self.activation}, {self.n_params} params)"
@@ -192,7 +157,7 @@ class Network:
         """
         rule = activation(self.activation)
         if not rule.piecewise_linear:
-            raise ValueError(f"patterns() needs a piecewise-linear activation; {self.activation} has none.")
+            raise InputError(f"patterns() needs a piecewise-linear activation; {self.activation} has none.")
         z = torch.cat(self.preactivations(x), dim=1)  # (B, N)
         return rule.flags(rule.piece(z))  # (B, flags_per_unit * N), kink-major as in the activation table
 
@@ -235,14 +200,14 @@ class Network:
         position = _first_unrepresentable(layers, linears, acts)
         if position is not None:
             culprit = layers[position].__class__.__name__ if position < len(layers) else "nothing"
-            raise ValueError(
+            raise InputError(
                 "Network.from_torch needs Linear layers alternating with one activation kind "
                 "(ReLU, LeakyReLU, Hardtanh(-1,1), Tanh, Identity), first and last Linear. "
                 f"Cannot represent module {position} ({culprit})."
             )
         kinds = set(acts)
         if len(kinds) > 1:
-            raise ValueError(
+            raise InputError(
                 f"Network.from_torch needs the same activation in every layer. Got {sorted(kinds)}."
             )
         name, slope = acts[0] if acts else ("relu", 0.01)

@@ -20,12 +20,13 @@ import torch
 from torch import nn
 
 from depthlab.activations import activation_module, activation_of_module, apply_activation, check_activation
-from depthlab.checks import as_tensor, check_features, check_int, seeded_generator
+from depthlab.checks import InputError, as_tensor, check_features, check_int, seeded_generator
 from depthlab.init import InitSpec, init_layer
+from depthlab.models.shapes import ResidualShapes
 
 
 @dataclass(frozen=True)
-class ResidualNetwork:
+class ResidualNetwork(ResidualShapes):
     """y = Q h_L + q with h_{k+1} = h_k + s a[beta_k + Omega_k h_k], h_0 = P x + p.
 
     Parameters
@@ -70,7 +71,7 @@ class ResidualNetwork:
             and self.output_bias.shape == (self.output_weight.shape[0],)
         )
         if not ok:
-            raise ValueError(
+            raise InputError(
                 "ResidualNetwork needs P (D, D_i), p (D,), L blocks Omega (D, D) and beta (D,), Q (D_o, D), q (D_o,). "
                 f"Got P {tuple(self.input_weight.shape)}, {len(self.block_weights)} block weights "
                 f"{sorted({tuple(w.shape) for w in self.block_weights})}, Q {tuple(self.output_weight.shape)}."
@@ -103,34 +104,12 @@ class ResidualNetwork:
         return ResidualNetwork(p_w, p_b, tuple(w for w, _ in blocks), tuple(b for _, b in blocks), q_w, q_b,
                                activation, scale)
 
-    # ------------------------------------------------------------------ shape facts
-    @property
-    def input_dim(self) -> int:
-        return self.input_weight.shape[1]
+    @staticmethod
+    def stack(nets: Sequence[ResidualNetwork]) -> ResidualBatch:
+        """M residual nets of one shape as a `ResidualBatch` (the `depthlab.models.Model` protocol)."""
+        return ResidualBatch.from_networks(nets)
 
-    @property
-    def width(self) -> int:
-        return self.input_weight.shape[0]
-
-    @property
-    def depth(self) -> int:
-        """L, the number of residual blocks."""
-        return len(self.block_weights)
-
-    @property
-    def output_dim(self) -> int:
-        return self.output_weight.shape[0]
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.input_weight.dtype
-
-    @property
-    def n_params(self) -> int:
-        tensors = [self.input_weight, self.input_bias, *self.block_weights, *self.block_biases, self.output_weight,
-                   self.output_bias]
-        return sum(t.numel() for t in tensors)
-
+    # ------------------------------------------------------------------ shape facts: `depthlab.models.shapes`
     def __repr__(self) -> str:
         return (f"ResidualNetwork({self.input_dim}-[{self.width} x {self.depth} blocks]-{self.output_dim}, "
                 f"{self.activation}, s={self.branch_scale:g}, {self.n_params} params)")
@@ -162,7 +141,7 @@ class ResidualNetwork:
     def from_torch(module: ResidualMLP) -> ResidualNetwork:
         """The `ResidualNetwork` of a `ResidualMLP` (copies the tensors)."""
         if not isinstance(module, ResidualMLP):
-            raise ValueError(f"The 'module' parameter must be a ResidualMLP. Got {type(module).__name__} instead.")
+            raise InputError(f"The 'module' parameter must be a ResidualMLP. Got {type(module).__name__} instead.")
         name, slope = activation_of_module(module.act)
         copy = (lambda t: t.detach().clone())  # noqa: E731
         return ResidualNetwork(
@@ -199,7 +178,7 @@ def _linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
 
 
 @dataclass(frozen=True)
-class ResidualBatch:
+class ResidualBatch(ResidualShapes):
     """M residual nets of one shape, stacked: P (M, D, D_i), p (M, D), Omega (M, L, D, D), beta (M, L, D),
     Q (M, D_o, D), q (M, D_o). Trains with `depthlab.train.fit_many`."""
 
@@ -218,13 +197,13 @@ class ResidualBatch:
         """Stack residual nets of one shape, activation, branch scale and dtype."""
         nets = list(nets)
         if not nets or not all(isinstance(n, ResidualNetwork) for n in nets):
-            raise ValueError("The 'nets' parameter must be a non-empty list of ResidualNetwork.")
+            raise InputError("The 'nets' parameter must be a non-empty list of ResidualNetwork.")
         first = nets[0]
         key = (lambda n: (n.input_dim, n.width, n.depth, n.output_dim, n.activation, n.branch_scale,  # noqa: E731
                           n.negative_slope, n.dtype))
         bad = [i for i, n in enumerate(nets) if key(n) != key(first)]
         if bad:
-            raise ValueError(
+            raise InputError(
                 "The 'nets' parameter must hold residual nets of one shape, activation, scale and dtype. "
                 f"Got {first!r} at 0 and {nets[bad[0]]!r} at {bad[0]}."
             )
@@ -244,18 +223,6 @@ class ResidualBatch:
 
     def __len__(self) -> int:
         return self.input_weight.shape[0]
-
-    @property
-    def input_dim(self) -> int:
-        return self.input_weight.shape[2]
-
-    @property
-    def output_dim(self) -> int:
-        return self.output_weight.shape[1]
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.input_weight.dtype
 
     def __repr__(self) -> str:
         m, d, d_in = self.input_weight.shape

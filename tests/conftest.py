@@ -24,3 +24,20 @@ def data_dir() -> Path:
     if not (path / "mnist").is_dir():
         pytest.skip(f"real data not found at {path}; set DEPTHLAB_DATA")
     return path
+
+
+@pytest.fixture(scope="module")
+def result(request):
+    """The --quick run of the test module's `EXPERIMENT`, computed once per module (the shared experiment fixture)."""
+    experiment = request.module.EXPERIMENT
+    return experiment.run(experiment.config(quick=True))
+
+
+@pytest.fixture(scope="module")
+def run(request, tmp_path_factory):
+    """(config, Result, checkpoint folder) of the test module's `EXPERIMENT` at --quick size, checkpointing into a
+    fresh folder: the shared fixture of the experiments that checkpoint."""
+    experiment = request.module.EXPERIMENT
+    folder = tmp_path_factory.mktemp("checkpoints")
+    config = experiment.config(quick=True, checkpoint_dir=str(folder))
+    return config, experiment.run(config), folder

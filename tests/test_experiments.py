@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from depthlab.experiments import COMMON_KEYS, all_experiments
+from depthlab.contracts import COMMON_KEYS
+from depthlab.experiments import all_experiments
 
 EXPERIMENTS = all_experiments()
 

@@ -8,8 +8,8 @@ import math
 import pytest
 from matplotlib.figure import Figure
 
+from depthlab.contracts.result import Reference, Result, verdict_close
 from depthlab.lab.report import render_report
-from depthlab.lab.result import Reference, Result, verdict_close
 from depthlab.lab.runs import list_runs, to_jsonable, write_run
 
 

@@ -31,8 +31,7 @@ import torch
 from scipy import optimize
 
 from depthlab.checks import as_tensor, check_int
-from depthlab.train.batch import NetworkBatch
-from depthlab.train.loop import fit_many
+from depthlab.train import NetworkBatch, fit_many
 
 
 # ---------------------------------------------------------------------------------------------- the search rule

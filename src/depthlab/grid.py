@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from depthlab.checks import check_int
-from depthlab.lab.progress import progress
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 
 

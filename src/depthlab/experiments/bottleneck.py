@@ -12,14 +12,12 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, warn
 from depthlab.data import DATASETS, DataNotFoundError, Dataset, load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
 from depthlab.grid import cells, map_cells
 from depthlab.info import mle_dimension, n_duplicates, pca_dimension, twonn_dimension
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, warn
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import accuracy, fit
 
@@ -107,7 +105,7 @@ def _load(name: str, config: dict[str, Any], notes: list[str]) -> Dataset | None
     try:
         return load_dataset(name, config["data_dir"], config["n_train"], config["n_test"], seed=config["seed"])
     except DataNotFoundError as error:
-        if config["datasets"] != (QUICK if config["quick"] else DEFAULTS)["datasets"]:
+        if config["datasets"] != EXPERIMENT.config(config["quick"])["datasets"]:
             raise  # asked for explicitly: the error names the three ways to provide the files
         warn(f"bottleneck: {name} skipped: its files are not available (see the run's notes)")
         notes.append(f"{name} skipped: {error}")
@@ -210,46 +208,26 @@ def _reference(sweeps: dict[str, list[dict[str, Any]]], estimates: dict[str, dic
     )
 
 
-DEFAULTS: dict[str, Any] = {
-    "datasets": ["mnist", "fashion-mnist", "mnist1d"],
-    "n_train": 5000,
-    "n_test": 5000,
-    "n_dim": 3000,
-    "mle_k": 10,
-    "widths": [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
-    "hidden": 256,
-    "steps": 3000,
-    "batch_size": 128,
-    "lr": 0.001,
-    "clear_drop": 0.02,
-    "n_seeds": 3,
-    "failed_factor": 1.5,
-    "confidence": 0.95,
-}
-QUICK: dict[str, Any] = {
-    "datasets": ["mnist1d", "digits"],
-    "n_train": 1500,
-    "n_test": 297,
-    "n_dim": 1000,
-    "widths": [1, 2, 4, 8, 32],
-    "hidden": 32,
-    "steps": 200,
-    "lr": 0.003,
-}
-
-
 EXPERIMENT = Experiment(
     name="bottleneck",
     claim=CLAIM + ": held-out accuracy vs bottleneck width, against intrinsic-dimension estimates.",
     source=SOURCE,
-    defaults=DEFAULTS,
-    quick=QUICK,
-    rules={
-        "datasets": rules.choice_list(DATASETS), "n_train": rules.integer(10), "n_test": rules.integer(1),
-        "n_dim": rules.integer(10), "mle_k": rules.integer(2), "widths": rules.int_list(1), "hidden": rules.integer(1),
-        "steps": rules.integer(0), "batch_size": rules.integer(1), "lr": rules.number(0, exclusive_minimum=True),
-        "clear_drop": rules.number(0, 1), "n_seeds": rules.integer(1), "failed_factor": rules.number(1),
-        "confidence": rules.number(0.5, 0.999),
+    keys={
+        "datasets": Key(["mnist", "fashion-mnist", "mnist1d"], rules.choice_list(DATASETS),
+                        quick=["mnist1d", "digits"]),
+        "n_train": Key(5000, rules.integer(10), quick=1500),
+        "n_test": Key(5000, rules.integer(1), quick=297),
+        "n_dim": Key(3000, rules.integer(10), quick=1000),
+        "mle_k": Key(10, rules.integer(2)),
+        "widths": Key([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64], rules.int_list(1), quick=[1, 2, 4, 8, 32]),
+        "hidden": Key(256, rules.integer(1), quick=32),
+        "steps": Key(3000, rules.integer(0), quick=200),
+        "batch_size": Key(128, rules.integer(1)),
+        "lr": keys.lr(0.001, quick=0.003),
+        "clear_drop": Key(0.02, rules.number(0, 1)),
+        "n_seeds": keys.n_seeds(3),
+        "failed_factor": Key(1.5, rules.number(1)),
+        "confidence": keys.confidence(),
     },
     run=run,
     order=22,

@@ -20,15 +20,13 @@ from matplotlib.figure import Figure
 from depthlab.architectures import constant_width_for_budget, mlp_params, shallow_width_for_budget
 from depthlab.capacity import largest_fitted_n, perceptron_capacity
 from depthlab.construct.memorize import memorize
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import make_mnist1d
 from depthlab.evidence import mean_ci, slope_ci
-from depthlab.experiments import Experiment
-from depthlab.experiments.random_labels import checkpoint_folder
 from depthlab.info import BITS_PER_WEIGHT, label_bits
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result, verdict_holds
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
+from depthlab.train.checkpoint import checkpoint_folder
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (MacKay, ITILA ch. 40, as cited by the asker)"
 INPUT_DIM = 40  # MNIST-1D's features; the random inputs use the same dimension so both kinds train together
@@ -288,20 +286,24 @@ EXPERIMENT = Experiment(
     name="capacity",
     claim="A network stores about 2 bits of random labels per weight (MacKay's capacity of a neuron), measured.",
     source=SOURCE,
-    defaults={"inputs": list(INPUTS), "label_classes": [2, 10], "depths": [1, 3],
-              "budgets": [200, 400, 800, 1400, 2000], "n_seeds": 3, "n_start": 16, "n_max": 8192, "tolerance": 0.1,
-              "steps": 4000, "lr": 0.01,
-              "perceptron_weights": [4, 8, 16, 24, 40], "perceptron_seeds": 20, "perceptron_tolerance": 0.25,
-              "memorize_n": 1000, "confidence": 0.95, "checkpoint_dir": ""},
-    quick={"budgets": [60, 120, 240], "depths": [1, 2], "n_seeds": 2, "n_max": 1024, "tolerance": 0.25,
-           "steps": 300, "perceptron_weights": [4, 8, 16], "perceptron_seeds": 8, "memorize_n": 200},
-    rules={"inputs": rules.choice_list(INPUTS), "label_classes": rules.int_list(2, 100, distinct=True),
-           "depths": rules.int_list(1, 8, distinct=True), "budgets": rules.int_list(2, distinct=True),
-           "n_seeds": rules.integer(1), "n_start": rules.integer(1), "n_max": rules.integer(2),
-           "tolerance": rules.number(0, 0.9), "steps": rules.integer(1), "lr": rules.number(0, exclusive_minimum=True),
-           "perceptron_weights": rules.int_list(2, distinct=True), "perceptron_seeds": rules.integer(2),
-           "perceptron_tolerance": rules.number(0, exclusive_minimum=True), "memorize_n": rules.integer(2),
-           "confidence": rules.number(0.5, 0.999), "checkpoint_dir": rules.checkpoint_dir()},
+    keys={
+        "inputs": Key(list(INPUTS), rules.choice_list(INPUTS)),
+        "label_classes": Key([2, 10], rules.int_list(2, 100, distinct=True)),
+        "depths": Key([1, 3], rules.int_list(1, 8, distinct=True), quick=[1, 2]),
+        "budgets": Key([200, 400, 800, 1400, 2000], rules.int_list(2, distinct=True), quick=[60, 120, 240]),
+        "n_seeds": keys.n_seeds(3, quick=2),
+        "n_start": Key(16, rules.integer(1)),
+        "n_max": Key(8192, rules.integer(2), quick=1024),
+        "tolerance": Key(0.1, rules.number(0, 0.9), quick=0.25),
+        "steps": Key(4000, rules.integer(1), quick=300),
+        "lr": keys.lr(0.01),
+        "perceptron_weights": Key([4, 8, 16, 24, 40], rules.int_list(2, distinct=True), quick=[4, 8, 16, 32]),
+        "perceptron_seeds": Key(20, rules.integer(2), quick=8),
+        "perceptron_tolerance": Key(0.25, rules.number(0, exclusive_minimum=True)),
+        "memorize_n": Key(1000, rules.integer(2), quick=200),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=22,
 )

@@ -14,10 +14,8 @@ from matplotlib.figure import Figure
 
 from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
-from depthlab.network import Network
+from depthlab.contracts import Experiment, Key, Reference, Result, rules, verdict_close, verdict_holds
+from depthlab.models.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
 
@@ -127,10 +125,12 @@ EXPERIMENT = Experiment(
     name="compose",
     claim="Composing two 1-3-1 ReLU networks gives one 2-hidden-layer network with at least 9 linear regions.",
     source=SOURCE,
-    defaults={"nets": "fold", "interval": [0.0, 1.0], "n_inputs": 100_000, "n_random_pairs": 50},
-    quick={"n_random_pairs": 10},
-    rules={"nets": rules.choice(*NETS), "interval": rules.interval(), "n_inputs": rules.integer(1),
-           "n_random_pairs": rules.integer(0)},
+    keys={
+        "nets": Key("fold", rules.choice(*NETS)),
+        "interval": Key([0.0, 1.0], rules.interval()),
+        "n_inputs": Key(100_000, rules.integer(1)),
+        "n_random_pairs": Key(50, rules.integer(0), quick=10),
+    },
     run=run,
     order=10,
 )

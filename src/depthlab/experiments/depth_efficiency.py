@@ -19,12 +19,10 @@ from matplotlib.ticker import NullFormatter
 
 from depthlab.architectures import constant_width_for_budget, mlp_params, shallow_width_for_budget
 from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_values, shallow_sawtooth
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
 from depthlab.grid import cells, map_cells
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_holds
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
@@ -238,12 +236,17 @@ EXPERIMENT = Experiment(
     claim="The sawtooth with 2^k pieces needs 6k + 1 parameters deep but 2^k units shallow; "
           "trained at equal budgets, depth should help.",
     source=SOURCE,
-    defaults={"ks": [1, 2, 3, 4, 5, 6, 7, 8, 10, 12], "train_k": 3, "budgets": [40, 100, 250, 500],
-              "n_seeds": 5, "steps": 3000, "lr": 0.01, "n_train": 1024, "bias_std": 1.0, "confidence": 0.95},
-    quick={"ks": [1, 2, 3, 4, 5], "train_k": 3, "budgets": [25, 61], "n_seeds": 3, "steps": 300, "n_train": 256},
-    rules={"ks": rules.int_list(1, 16), "train_k": rules.integer(1, 12), "budgets": rules.int_list(7),
-           "n_seeds": rules.integer(1), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-           "n_train": rules.integer(2), "bias_std": rules.number(0), "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "ks": Key([1, 2, 3, 4, 5, 6, 7, 8, 10, 12], rules.int_list(1, 16), quick=[1, 2, 3, 4, 5]),
+        "train_k": Key(3, rules.integer(1, 12), quick=3),
+        "budgets": Key([40, 100, 250, 500], rules.int_list(7), quick=[25, 61]),
+        "n_seeds": keys.n_seeds(5, quick=3),
+        "steps": Key(3000, rules.integer(0), quick=300),
+        "lr": keys.lr(0.01),
+        "n_train": Key(1024, rules.integer(2), quick=256),
+        "bias_std": Key(1.0, rules.number(0)),
+        "confidence": keys.confidence(),
+    },
     run=run,
     order=32,
 )

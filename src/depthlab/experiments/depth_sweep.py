@@ -19,44 +19,16 @@ from depthlab.construct.compose import compose
 from depthlab.construct.memorize import encode_1d, interpolate_1d
 from depthlab.construct.reshape import shallow_to_deep
 from depthlab.construct.truncate import rank_units, truncate_units
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import labels_mod, load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
 from depthlab.grid import cells, log_grid, map_cells
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result, verdict_holds
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import evaluate_loss, fit
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
-
-DEFAULTS: dict[str, Any] = {
-    "dataset": "mnist1d",
-    "n_train": 1000,
-    "classes_mod": 3,
-    "width": 4,
-    "method": "spread",
-    "n_depths": 12,
-    "steps": 200,
-    "lr": 1e-3,
-    "finetune": True,
-    "finetune_optimizer": "adam",
-    "finetune_lr": 1e-6,
-    "n_seeds": 5,
-    "confidence": 0.95,
-}
-QUICK: dict[str, Any] = {"n_train": 80, "n_depths": 4, "steps": 15}
-RULES = {
-    "dataset": rules.choice("mnist", "fashion-mnist", "mnist1d", "digits"), "n_train": rules.integer(2),
-    "classes_mod": rules.integer(2), "width": rules.integer(4), "method": rules.choice("spread", "random", "pca"),
-    "n_depths": rules.integer(1), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-    "finetune": rules.boolean(), "finetune_optimizer": rules.choice("gd", "sgd", "adam"),
-    "finetune_lr": rules.number(0, exclusive_minimum=True), "n_seeds": rules.integer(1),
-    "confidence": rules.number(0.5, 0.999),
-}
-
 
 def _mse(net: Network, x: torch.Tensor, y: torch.Tensor) -> float:
     return evaluate_loss(net, x, y, "mse")
@@ -203,9 +175,21 @@ EXPERIMENT = Experiment(
     claim="At width 4, initializing a deep net from a truncated shallow interpolant drives training loss to 0 as "
     "depth grows, while the same architecture from a random init trained with Adam stalls.",
     source=SOURCE,
-    defaults=DEFAULTS,
-    quick=QUICK,
-    rules=RULES,
+    keys={
+        "dataset": Key("mnist1d", rules.choice("mnist", "fashion-mnist", "mnist1d", "digits")),
+        "n_train": Key(1000, rules.integer(2), quick=80),
+        "classes_mod": Key(3, rules.integer(2)),
+        "width": Key(4, rules.integer(4)),
+        "method": Key("spread", rules.choice("spread", "random", "pca")),
+        "n_depths": Key(12, rules.integer(1), quick=4),
+        "steps": Key(200, rules.integer(0), quick=15),
+        "lr": keys.lr(1e-3),
+        "finetune": Key(True, rules.boolean()),
+        "finetune_optimizer": keys.optimizer("adam"),
+        "finetune_lr": Key(1e-6, rules.number(0, exclusive_minimum=True)),
+        "n_seeds": keys.n_seeds(5),
+        "confidence": keys.confidence(),
+    },
     run=run,
     order=21,
     tags=("memorization", "deep-narrow", "training"),

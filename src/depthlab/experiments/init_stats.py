@@ -21,12 +21,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.evidence import SlopeCI, slope_ci
-from depthlab.experiments import Experiment
 from depthlab.init import trunc_normal_variance_factor
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.signal import (
     init_statistics,
@@ -316,23 +314,24 @@ EXPERIMENT = Experiment(
     claim="At initialization the mean of M_j = ||h_j||^2 / n_j is exponential in depth unless the weight variance is "
           "2 / fan_in, and its variance is exponential in sum_j 1 / n_j; naive truncated normals make it vanish.",
     source=SOURCE,
-    defaults={
-        "width": 200, "depth": 100, "cs": [1.8, 1.9, 2.0, 2.1, 2.2], "n_groups": 6, "nets_per_group": 50,
-        "profile_depth": 10, "profile_width": 100, "narrow_width": 10, "profile_groups": 8, "profile_nets": 500,
-        "trunc_width": 200, "trunc_depth": 100, "trunc_groups": 6, "trunc_nets": 50,
-        "confidence": 0.95, "flat_tolerance": 0.02, "theory_slope_rtol": 0.25,
-    },
-    quick={"width": 100, "depth": 20, "n_groups": 5, "nets_per_group": 30, "profile_depth": 6, "profile_width": 50,
-           "profile_groups": 5, "profile_nets": 200, "trunc_width": 100, "trunc_depth": 20, "trunc_groups": 5,
-           "trunc_nets": 20},
-    rules={
-        "width": rules.integer(2), "depth": rules.integer(2), "cs": rules.number_list(0, exclusive_minimum=True),
-        "n_groups": rules.integer(3), "nets_per_group": rules.integer(2), "profile_depth": rules.integer(2),
-        "profile_width": rules.integer(2), "narrow_width": rules.integer(1), "profile_groups": rules.integer(3),
-        "profile_nets": rules.integer(2), "trunc_width": rules.integer(2), "trunc_depth": rules.integer(2),
-        "trunc_groups": rules.integer(3), "trunc_nets": rules.integer(2), "confidence": rules.number(0.5, 0.999),
-        "flat_tolerance": rules.number(0, exclusive_minimum=True),
-        "theory_slope_rtol": rules.number(0, exclusive_minimum=True),
+    keys={
+        "width": Key(200, rules.integer(2), quick=100),
+        "depth": Key(100, rules.integer(2), quick=20),
+        "cs": Key([1.8, 1.9, 2.0, 2.1, 2.2], rules.number_list(0, exclusive_minimum=True)),
+        "n_groups": Key(6, rules.integer(3), quick=5),
+        "nets_per_group": Key(50, rules.integer(2), quick=30),
+        "profile_depth": Key(10, rules.integer(2), quick=6),
+        "profile_width": Key(100, rules.integer(2), quick=50),
+        "narrow_width": Key(10, rules.integer(1)),
+        "profile_groups": Key(8, rules.integer(3), quick=5),
+        "profile_nets": Key(500, rules.integer(2), quick=200),
+        "trunc_width": Key(200, rules.integer(2), quick=100),
+        "trunc_depth": Key(100, rules.integer(2), quick=20),
+        "trunc_groups": Key(6, rules.integer(3), quick=5),
+        "trunc_nets": Key(50, rules.integer(2), quick=20),
+        "confidence": keys.confidence(),
+        "flat_tolerance": Key(0.02, rules.number(0, exclusive_minimum=True)),
+        "theory_slope_rtol": Key(0.25, rules.number(0, exclusive_minimum=True)),
     },
     run=run,
     order=40,

@@ -17,15 +17,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
 from depthlab.landscape import filter_normalized_direction, loss_along_line, loss_increase, loss_surface
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
 
@@ -198,22 +196,25 @@ EXPERIMENT = Experiment(
     name="landscape",
     claim="Loss surfaces over filter-normalized planes show deep nets without skip connections sharper than with them.",
     source=SOURCE,
-    defaults={
-        "n_train": 4000, "n_test": 1000, "n_surface": 4000, "shallow_width": 512, "width": 100, "depth": 8,
-        "steps": 3000, "lr": 1e-3, "batch_size": 128, "grid": 51, "span": 1.0, "line_points": 41,
-        "line_span": [-0.25, 1.25], "radii": [0.1, 0.25, 0.5], "n_angles": 32, "n_direction_pairs": 6,
-        "contour_range": 5.0, "confidence": 0.95,
-    },
-    quick={"n_train": 1000, "n_test": 300, "n_surface": 500, "shallow_width": 64, "width": 32, "depth": 4,
-           "steps": 300, "lr": 3e-3, "grid": 11, "line_points": 11, "n_angles": 8, "n_direction_pairs": 4},
-    rules={
-        "n_train": rules.integer(10), "n_test": rules.integer(1), "n_surface": rules.integer(1),
-        "shallow_width": rules.integer(1), "width": rules.integer(1), "depth": rules.integer(1),
-        "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True), "batch_size": rules.integer(1),
-        "grid": rules.integer(1), "span": rules.number(0, exclusive_minimum=True), "line_points": rules.integer(2),
-        "line_span": rules.interval(), "radii": rules.number_list(0, exclusive_minimum=True),
-        "n_angles": rules.integer(3), "n_direction_pairs": rules.integer(1),
-        "contour_range": rules.number(0, exclusive_minimum=True), "confidence": rules.number(0.5, 0.999),
+    keys={
+        "n_train": Key(4000, rules.integer(10), quick=1000),
+        "n_test": Key(1000, rules.integer(1), quick=300),
+        "n_surface": Key(4000, rules.integer(1), quick=500),
+        "shallow_width": Key(512, rules.integer(1), quick=64),
+        "width": Key(100, rules.integer(1), quick=32),
+        "depth": Key(8, rules.integer(1), quick=4),
+        "steps": Key(3000, rules.integer(0), quick=300),
+        "lr": keys.lr(1e-3, quick=3e-3),
+        "batch_size": Key(128, rules.integer(1)),
+        "grid": Key(51, rules.integer(1), quick=11),
+        "span": Key(1.0, rules.number(0, exclusive_minimum=True)),
+        "line_points": Key(41, rules.integer(2), quick=11),
+        "line_span": Key([-0.25, 1.25], rules.interval()),
+        "radii": Key([0.1, 0.25, 0.5], rules.number_list(0, exclusive_minimum=True)),
+        "n_angles": Key(32, rules.integer(3), quick=8),
+        "n_direction_pairs": Key(6, rules.integer(1), quick=4),
+        "contour_range": Key(5.0, rules.number(0, exclusive_minimum=True)),
+        "confidence": keys.confidence(),
     },
     run=run,
     order=42,

@@ -22,51 +22,17 @@ from matplotlib.figure import Figure
 
 from depthlab.construct.memorize import Memorization, memorize, scalar_class_accuracy
 from depthlab.construct.reshape import shallow_to_deep
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds, warn
 from depthlab.data import DataNotFoundError, Dataset, labels_mod, load_dataset, load_for_memorization
 from depthlab.evidence import compare, interval_verdict, mean_ci, proportion_ci
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_holds, warn
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.models.stack import StackedNetwork
 from depthlab.seeds import derive_seed
-from depthlab.stack import StackedNetwork
 from depthlab.train import accuracy, fit, step_size_scan
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"
 FLOAT32_RESOLUTION = 2.0**-24  # relative spacing of float32 numbers near the top of a range
 LABEL_SCHEMES: dict[str, int] = {"mod3": 3, "10": 10}
-
-DEFAULTS: dict[str, Any] = {
-    "dataset": "mnist",
-    "n_train": 10_000,
-    "n_test": 10_000,
-    "labels": "mod3",
-    "also_10_classes": True,
-    "width": 4,
-    "method": "spread",
-    "holdout_fraction": 0.2,
-    "baseline_hidden": [64, 64],
-    "baseline_steps": 300,
-    "baseline_lr": 1e-3,
-    "finetune_steps": 5,
-    "finetune_lrs": [1e-3, 1e-6, 1e-9, 1e-12, 1e-15, 1e-18, 1e-21, 1e-24],
-    "n_builds": 3,
-    "confidence": 0.95,
-    "near_chance": 0.05,
-    "around": 0.25,
-}
-QUICK: dict[str, Any] = {"dataset": "mnist1d", "n_train": 500, "n_test": 500, "baseline_steps": 100}
-RULES = {
-    "dataset": rules.choice("mnist", "fashion-mnist", "mnist1d", "digits"), "n_train": rules.integer(2),
-    "n_test": rules.integer(1), "labels": rules.choice(*LABEL_SCHEMES), "also_10_classes": rules.boolean(),
-    "width": rules.integer(4), "method": rules.choice("spread", "random", "pca"),
-    "holdout_fraction": rules.number(0.01, 0.99), "baseline_hidden": rules.int_list(1),
-    "baseline_steps": rules.integer(0), "baseline_lr": rules.number(0, exclusive_minimum=True),
-    "finetune_steps": rules.integer(1), "finetune_lrs": rules.number_list(0, exclusive_minimum=True),
-    "n_builds": rules.integer(1), "confidence": rules.number(0.5, 0.999), "near_chance": rules.number(0, 1),
-    "around": rules.number(0, 1),
-}
-
 
 # ---------------------------------------------------------------------------------------------- data
 def _load(config: dict[str, Any], notes: list[str]) -> tuple[Dataset, bool]:
@@ -81,7 +47,7 @@ def _load(config: dict[str, Any], notes: list[str]) -> tuple[Dataset, bool]:
         return load_for_memorization(name, config["data_dir"], config["n_train"], config["n_test"],
                                      config["holdout_fraction"], seed=config["seed"])
     except DataNotFoundError as error:
-        if name != (QUICK if config["quick"] else DEFAULTS).get("dataset", DEFAULTS["dataset"]):
+        if name != EXPERIMENT.config(config["quick"])["dataset"]:
             raise  # asked for explicitly: the error names the three ways to provide the files
         warn(f"memorize: no {name} files found; using MNIST-1D instead (pass --data-dir or set DEPTHLAB_DATA)")
         notes.append(f"No {name} files were found ({error}); used MNIST-1D with {config['n_train']} generated "
@@ -377,9 +343,26 @@ EXPERIMENT = Experiment(
     claim="A ReLU network 4 neurons wide and about N layers deep, built from a shallow interpolant on 1-D codes, "
     "fits N training images exactly and generalizes near chance.",
     source=SOURCE,
-    defaults=DEFAULTS,
-    quick=QUICK,
-    rules=RULES,
+    keys={
+        "dataset": Key("mnist", rules.choice("mnist", "fashion-mnist", "mnist1d", "digits"), quick="mnist1d"),
+        "n_train": Key(10_000, rules.integer(2), quick=500),
+        "n_test": Key(10_000, rules.integer(1), quick=500),
+        "labels": Key("mod3", rules.choice(*LABEL_SCHEMES)),
+        "also_10_classes": Key(True, rules.boolean()),
+        "width": Key(4, rules.integer(4)),
+        "method": Key("spread", rules.choice("spread", "random", "pca")),
+        "holdout_fraction": Key(0.2, rules.number(0.01, 0.99)),
+        "baseline_hidden": Key([64, 64], rules.int_list(1)),
+        "baseline_steps": Key(300, rules.integer(0), quick=100),
+        "baseline_lr": Key(1e-3, rules.number(0, exclusive_minimum=True)),
+        "finetune_steps": Key(5, rules.integer(1)),
+        "finetune_lrs": Key([1e-3, 1e-6, 1e-9, 1e-12, 1e-15, 1e-18, 1e-21, 1e-24],
+                            rules.number_list(0, exclusive_minimum=True)),
+        "n_builds": Key(3, rules.integer(1)),
+        "confidence": keys.confidence(),
+        "near_chance": Key(0.05, rules.number(0, 1)),
+        "around": Key(0.25, rules.number(0, 1)),
+    },
     run=run,
     order=20,
     tags=("memorization", "deep-narrow"),

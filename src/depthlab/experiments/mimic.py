@@ -18,15 +18,13 @@ from typing import Any
 import numpy as np
 
 from depthlab.architectures import mlp_params, shallow_width_for_budget
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
-from depthlab.experiments.random_labels import checkpoint_folder
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, accuracy, fit_many, mimic, teacher_logits
+from depthlab.train.checkpoint import checkpoint_folder
 
 SOURCE = "Ba & Caruana 2014, Do deep nets really need to be deep? (lecture 4M, seed 003_aa40f1eda924f9e5.txt)"
 TIMIT_ERROR = {"direct": 23.1, "teacher": 21.9, "ensemble": 18.5, "mimic": 21.6, "mimic_large": 20.0}  # % phone error
@@ -172,22 +170,26 @@ EXPERIMENT = Experiment(
     claim="A shallow wide net trained on a deep net's logits is more accurate than the same net trained on the labels "
           "(Ba & Caruana 2014).",
     source=SOURCE,
-    defaults={"datasets": ["mnist1d", "fashion_mnist"], "mnist1d_n_train": 4000, "mnist1d_n_test": 1000,
-              "fashion_mnist_n_train": 10000, "fashion_mnist_n_test": 10000, "extra_points": 0, "data_seed": 42,
-              "teacher_widths": [128, 128, 128], "ensemble_size": 4, "mimic_teacher": "single", "large_factor": 8,
-              "lr": 1e-3, "batch_size": 128, "teacher_steps": 4000, "student_steps": 4000, "n_seeds": 3,
-              "confidence": 0.95, "checkpoint_dir": ""},
-    quick={"datasets": ["mnist1d"], "mnist1d_n_train": 1000, "mnist1d_n_test": 500, "teacher_widths": [64, 64, 64],
-           "large_factor": 4, "lr": 3e-3, "batch_size": 100, "teacher_steps": 400, "student_steps": 400},
-    rules={"checkpoint_dir": rules.checkpoint_dir(),
-           "datasets": rules.choice_list(tuple(LOADER_NAMES)), "mnist1d_n_train": rules.integer(10),
-           "mnist1d_n_test": rules.integer(1), "fashion_mnist_n_train": rules.integer(10, 60000),
-           "fashion_mnist_n_test": rules.integer(1, 10000), "extra_points": rules.integer(0),
-           "data_seed": rules.integer(0), "teacher_widths": rules.int_list(1, min_length=2),
-           "ensemble_size": rules.integer(1), "mimic_teacher": rules.choice("single", "ensemble"),
-           "large_factor": rules.integer(2), "lr": rules.number(0, exclusive_minimum=True),
-           "batch_size": rules.integer(1), "teacher_steps": rules.integer(1), "student_steps": rules.integer(1),
-           "n_seeds": rules.integer(1), "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "datasets": Key(["mnist1d", "fashion_mnist"], rules.choice_list(tuple(LOADER_NAMES)), quick=["mnist1d"]),
+        "mnist1d_n_train": Key(4000, rules.integer(10), quick=1000),
+        "mnist1d_n_test": Key(1000, rules.integer(1), quick=500),
+        "fashion_mnist_n_train": Key(10000, rules.integer(10, 60000)),
+        "fashion_mnist_n_test": Key(10000, rules.integer(1, 10000)),
+        "extra_points": Key(0, rules.integer(0)),
+        "data_seed": Key(42, rules.integer(0)),
+        "teacher_widths": Key([128, 128, 128], rules.int_list(1, min_length=2), quick=[64, 64, 64]),
+        "ensemble_size": Key(4, rules.integer(1)),
+        "mimic_teacher": Key("single", rules.choice("single", "ensemble")),
+        "large_factor": Key(8, rules.integer(2), quick=4),
+        "lr": keys.lr(1e-3, quick=3e-3),
+        "batch_size": Key(128, rules.integer(1), quick=100),
+        "teacher_steps": Key(4000, rules.integer(1), quick=400),
+        "student_steps": Key(4000, rules.integer(1), quick=400),
+        "n_seeds": keys.n_seeds(3),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=108,
 )

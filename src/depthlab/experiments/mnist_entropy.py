@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_close
 from depthlab.data import DATASETS, DataNotFoundError, has_split, load_dataset, load_fashion_mnist, load_mnist
 from depthlab.evidence import rank_correlation
-from depthlab.experiments import Experiment
 from depthlab.info import (
     capacity_weights,
     empirical_label_bits,
@@ -32,8 +32,6 @@ from depthlab.info import (
     pixel_measures,
     pytorch_example_net,
 )
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_close
 from depthlab.seeds import derive_seed
 from depthlab.train import final_losses_by_width
 
@@ -333,33 +331,23 @@ EXPERIMENT = Experiment(
     name="mnist-entropy",
     claim="MNIST's binarized pixels carry about 191 bits; at 2 bits per weight that is ~95 weights (not neurons).",
     source=SOURCE,
-    defaults={
-        "datasets": list(MEASURED_SETS),
-        "threshold": 0.0,
-        "mnist1d_threshold": 0.0,
-        "mnist1d_n_train": 4000,
-        "mnist1d_n_test": 1000,
-        "mixture_components": 50,
-        "mixture_iter": 100,
-        "mixture_train": 0,
-        "mixture_heldout": 0,
-        "spread_dataset": "mnist1d",
-        "widths": [2, 4, 8, 16, 32, 64],
-        "n_seeds": 10,
-        "steps": 2000,
-        "lr": 0.01,
-        "confidence": 0.95,
+    keys={
+        "datasets": Key(list(MEASURED_SETS), rules.choice_list(MEASURED_SETS)),
+        "threshold": Key(0.0, rules.number(0.0, 0.999)),
+        "mnist1d_threshold": Key(0.0, rules.number()),
+        "mnist1d_n_train": Key(4000, rules.integer(2), quick=1000),
+        "mnist1d_n_test": Key(1000, rules.integer(2), quick=500),
+        "mixture_components": Key(50, rules.integer(1), quick=5),
+        "mixture_iter": Key(100, rules.integer(1), quick=20),
+        "mixture_train": Key(0, rules.integer(0), quick=2000),
+        "mixture_heldout": Key(0, rules.integer(0), quick=1000),
+        "spread_dataset": Key("mnist1d", rules.choice(*DATASETS), quick="digits"),
+        "widths": Key([2, 4, 8, 16, 32, 64], rules.int_list(1, min_length=2, distinct=True), quick=[2, 4, 8, 32]),
+        "n_seeds": keys.n_seeds(10, quick=5, minimum=2),
+        "steps": Key(2000, rules.integer(0), quick=100),
+        "lr": keys.lr(0.01),
+        "confidence": keys.confidence(),
     },
-    quick={"spread_dataset": "digits", "widths": [2, 4, 8, 32], "n_seeds": 5, "steps": 100, "mixture_components": 5,
-           "mixture_iter": 20, "mixture_train": 2000, "mixture_heldout": 1000, "mnist1d_n_train": 1000,
-           "mnist1d_n_test": 500},
-    rules={"datasets": rules.choice_list(MEASURED_SETS), "threshold": rules.number(0.0, 0.999),
-           "mnist1d_threshold": rules.number(), "mnist1d_n_train": rules.integer(2), "mnist1d_n_test": rules.integer(2),
-           "mixture_components": rules.integer(1), "mixture_iter": rules.integer(1),
-           "mixture_train": rules.integer(0), "mixture_heldout": rules.integer(0),
-           "spread_dataset": rules.choice(*DATASETS), "widths": rules.int_list(1, min_length=2, distinct=True),
-           "n_seeds": rules.integer(2), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-           "confidence": rules.number(0.5, 0.999)},
     run=run,
     order=21,
 )

@@ -18,12 +18,10 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import split_neurons
 from depthlab.construct.products import fewest_polarization_knots, fewest_tree_depth, product_dataset
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.evidence import Comparison, compare
-from depthlab.experiments import Experiment
 from depthlab.grid import cells, map_cells, smallest_reaching
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
 
@@ -209,15 +207,20 @@ EXPERIMENT = Experiment(
     name="multiplication",
     claim="Multiplying n inputs takes exponentially many neurons in a shallow net, about linearly many in a deep one.",
     source=SOURCE,
-    defaults={"ns": [2, 3, 4, 5, 6], "construction_target": 0.01, "max_shallow_units": 65_536,
-              "n_eval_points": 50_000, "neurons": [8, 16, 32, 64, 128], "deep_layers": 3,
-              "target_error": 0.1, "n_seeds": 5, "steps": 2000, "lr": 0.01, "n_train": 2048, "confidence": 0.95},
-    quick={"ns": [2, 3, 4], "n_eval_points": 5_000, "neurons": [6, 24], "n_seeds": 3, "steps": 300, "n_train": 512},
-    rules={"ns": rules.int_list(2, 10), "construction_target": rules.number(0, exclusive_minimum=True),
-           "max_shallow_units": rules.integer(1), "n_eval_points": rules.integer(1), "neurons": rules.int_list(1),
-           "deep_layers": rules.integer(1), "target_error": rules.number(0, exclusive_minimum=True),
-           "n_seeds": rules.integer(1), "steps": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-           "n_train": rules.integer(1), "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "ns": Key([2, 3, 4, 5, 6], rules.int_list(2, 10), quick=[2, 3, 4]),
+        "construction_target": Key(0.01, rules.number(0, exclusive_minimum=True)),
+        "max_shallow_units": Key(65_536, rules.integer(1)),
+        "n_eval_points": Key(50_000, rules.integer(1), quick=5_000),
+        "neurons": Key([8, 16, 32, 64, 128], rules.int_list(1), quick=[6, 24]),
+        "deep_layers": Key(3, rules.integer(1)),
+        "target_error": Key(0.1, rules.number(0, exclusive_minimum=True)),
+        "n_seeds": keys.n_seeds(5, quick=3),
+        "steps": Key(2000, rules.integer(0), quick=300),
+        "lr": keys.lr(0.01),
+        "n_train": Key(2048, rules.integer(1), quick=512),
+        "confidence": keys.confidence(),
+    },
     run=run,
     order=33,
 )

@@ -1,7 +1,7 @@
 """overparam-variance (seed 001): small networks' final loss varies much more across initializations.
 
 One-hidden-layer ReLU nets of widths from tiny to large are trained on MNIST-1D (true labels), many
-initializations per width, all seeds of a width together (`depthlab.train.sweeps.final_losses_by_width`).
+initializations per width, all seeds of a width together (`depthlab.train.replicates.final_losses_by_width`).
 The spread of the final training loss across seeds is measured per width, and the claim "spread falls as
 width grows" is judged by the rank correlation of the per-width variance with width, with a bootstrap
 interval that resamples seeds (`evidence.rank_correlation`).
@@ -14,13 +14,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import rank_correlation
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result
 from depthlab.seeds import derive_seed
-from depthlab.train.sweeps import final_losses_by_width, loss_spread_by_width
+from depthlab.train.replicates import final_losses_by_width, loss_spread_by_width
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content; after Karpathy's CS231n notes)"
 
@@ -105,14 +103,18 @@ EXPERIMENT = Experiment(
     name="overparam-variance",
     claim="Small networks' final training loss varies much more across random initializations than large ones'.",
     source=SOURCE,
-    defaults={"dataset": "mnist1d", "n_train": 4000, "n_test": 1000, "data_seed": 42,
-              "widths": [2, 4, 8, 16, 32, 64, 128, 256], "n_seeds": 20, "lr": 0.01, "steps": 3000, "batch_size": 0,
-              "confidence": 0.95},
-    quick={"n_train": 500, "n_test": 200, "widths": [2, 4, 8, 16, 32, 64], "n_seeds": 20, "steps": 300},
-    rules={"dataset": rules.choice("mnist1d", "digits", "mnist", "fashion-mnist"), "n_train": rules.integer(2),
-           "n_test": rules.integer(1), "data_seed": rules.integer(0), "widths": rules.int_list(1, min_length=2),
-           "n_seeds": rules.integer(2), "lr": rules.number(0, exclusive_minimum=True), "steps": rules.integer(0),
-           "batch_size": rules.integer(0), "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "dataset": Key("mnist1d", rules.choice("mnist1d", "digits", "mnist", "fashion-mnist")),
+        "n_train": Key(4000, rules.integer(2), quick=500),
+        "n_test": Key(1000, rules.integer(1), quick=200),
+        "data_seed": Key(42, rules.integer(0)),
+        "widths": Key([2, 4, 8, 16, 32, 64, 128, 256], rules.int_list(1, min_length=2), quick=[2, 4, 8, 16, 32, 64]),
+        "n_seeds": keys.n_seeds(20, quick=20, minimum=2),
+        "lr": keys.lr(0.01),
+        "steps": Key(3000, rules.integer(0), quick=300),
+        "batch_size": Key(0, rules.integer(0)),
+        "confidence": keys.confidence(),
+    },
     run=run,
     order=61,
 )

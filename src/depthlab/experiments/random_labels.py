@@ -7,32 +7,27 @@ does it (kaiming_uniform_ weights, zero biases); full-batch gradient descent, le
 momentum, no regularization; each model runs until 100% training accuracy or the notebook's budget
 (500,000 epochs for 1 layer, 200,000 for the others). The same architectures are also trained on the true
 labels. Every seed of one depth, random and true labels, trains together in one `fit_many` call
-(`depthlab.train.sweeps.epochs_to_fit`), checkpointed so a rerun resumes.
+(`depthlab.train.replicates.epochs_to_fit`), checkpointed so a rerun resumes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from depthlab import train as train_package
 from depthlab.architectures import mlp_params
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import load_dataset, random_labels
 from depthlab.evidence import compare, rank_correlation
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_holds
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, fit_many
-from depthlab.train.sweeps import epochs_to_fit
+from depthlab.train.checkpoint import checkpoint_folder
+from depthlab.train.replicates import epochs_to_fit
 
 SOURCE = "Prince, Understanding Deep Learning, Fig. 20.2 (seed 002_53d51d408c58c4ad.txt)"
 PUBLISHED_PARAMS = {1: 15208, 2: 15210, 3: 15235, 4: 15139}  # as printed; 15,139 is a misprint of 15,319
@@ -47,20 +42,6 @@ def _architectures(config: dict[str, Any], n_features: int, n_classes: int) -> d
                          f"architecture. Got lengths {lengths}.")
     return {depth: [n_features, *[width] * depth, n_classes]
             for depth, width in zip(config["depths"], config["hidden_widths"])}
-
-
-def checkpoint_folder(config: dict[str, Any], name: str = "random-labels") -> Path | None:
-    """`checkpoint_dir` if set, else runs/.checkpoints/NAME/<hash of the config and of the training code>, so a
-    rerun of the same config with the same code resumes and anything else starts afresh; None when it is "off"."""
-    if config["checkpoint_dir"] == "off":
-        return None
-    if config["checkpoint_dir"]:
-        return Path(config["checkpoint_dir"])
-    relevant = {k: v for k, v in config.items() if k not in ("checkpoint_dir", "data_dir")}
-    digest = hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode())
-    for source in sorted(Path(train_package.__file__).parent.glob("*.py")):  # new training code, new checkpoints
-        digest.update(source.read_bytes())
-    return Path("runs") / ".checkpoints" / name / digest.hexdigest()[:12]
 
 
 def _label_sets(ds, config: dict[str, Any]) -> torch.Tensor:
@@ -91,7 +72,7 @@ def _train(config: dict[str, Any]) -> tuple[dict, dict, dict[str, Any], Any]:
           + ", ".join(f"depth {d}: {r:.1f}" for d, r in rates.items())
           + f"; projected at most {projected / 3600:.2f} h for the configured budgets (less as models fit)",
           file=sys.stderr, flush=True)
-    folder = checkpoint_folder(config)
+    folder = checkpoint_folder(config, "random-labels")
     results = {}
     for depth, widths in architectures.items():
         seeds = [derive_seed(config["seed"], "init", depth, kind, s)
@@ -262,17 +243,20 @@ EXPERIMENT = Experiment(
     claim="MLPs of 1-4 hidden layers fit 4,000 MNIST-1D examples with random labels by full-batch gradient descent; "
           "deeper ones need fewer epochs.",
     source=SOURCE,
-    defaults={"depths": [1, 2, 3, 4], "hidden_widths": [298, 100, 75, 63], "n_train": 4000,
-              "n_test": 1000, "data_seed": 42, "lr": 0.0025, "max_epochs": [500000, 200000, 200000, 200000],
-              "n_seeds": 3, "history_every": 100, "probe_steps": 20, "confidence": 0.95, "checkpoint_dir": ""},
-    quick={"n_train": 400, "n_test": 100, "lr": 0.1, "max_epochs": [5000, 2000, 2000, 2000], "history_every": 10,
-           "probe_steps": 5},
-    rules={"depths": rules.int_list(1, 12, distinct=True), "hidden_widths": rules.int_list(1),
-           "n_train": rules.integer(2), "n_test": rules.integer(1),
-           "data_seed": rules.integer(0), "lr": rules.number(0, exclusive_minimum=True),
-           "max_epochs": rules.int_list(1), "n_seeds": rules.integer(1), "history_every": rules.integer(1),
-           "probe_steps": rules.integer(1), "confidence": rules.number(0.5, 0.999),
-           "checkpoint_dir": rules.checkpoint_dir()},
+    keys={
+        "depths": Key([1, 2, 3, 4], rules.int_list(1, 12, distinct=True)),
+        "hidden_widths": Key([298, 100, 75, 63], rules.int_list(1)),
+        "n_train": Key(4000, rules.integer(2), quick=400),
+        "n_test": Key(1000, rules.integer(1), quick=100),
+        "data_seed": Key(42, rules.integer(0)),
+        "lr": keys.lr(0.0025, quick=0.1),
+        "max_epochs": Key([500000, 200000, 200000, 200000], rules.int_list(1), quick=[5000, 2000, 2000, 2000]),
+        "n_seeds": keys.n_seeds(3),
+        "history_every": Key(100, rules.integer(1), quick=10),
+        "probe_steps": Key(20, rules.integer(1), quick=5),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=60,
 )

@@ -22,13 +22,11 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import two_moons
 from depthlab.evidence import GrowthFit, growth_law, slope_ci
-from depthlab.experiments import Experiment
 from depthlab.grid import cells, map_cells
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import partition_2d, serra, square_slice
 from depthlab.regions.density import (
     boundary_length_per_area,
@@ -265,23 +263,25 @@ EXPERIMENT = Experiment(
     claim="At He initialization the regions a line meets per unit length grow linearly in the number of "
           "neurons N (not exponentially in depth) and the distance to the nearest boundary scales as 1 / N.",
     source=SOURCE,
-    defaults={
-        "input_dim": 2, "neurons": [48, 96, 144, 192, 288, 384], "depths": [1, 2, 3, 4, 6], "n_seeds": 5,
-        "n_lines": 20, "n_points": 2000, "line_length": 2.0, "bound": 1.0, "bias_std": 0.1, "boundary_area": True,
-        "confidence": 0.95, "slope_tolerance": 0.2,
-        "picture": True, "picture_widths": [32, 32, 32], "n_train": 400, "train_steps": 3000, "train_lr": 0.005,
-    },
-    quick={"neurons": [12, 24, 48, 96], "depths": [1, 2, 4], "n_seeds": 5, "n_lines": 6, "n_points": 300,
-           "picture_widths": [16, 16], "n_train": 200, "train_steps": 300, "train_lr": 0.01},
-    rules={
-        "input_dim": rules.integer(2), "neurons": rules.int_list(1, min_length=2, distinct=True),
-        "depths": rules.int_list(1), "n_seeds": rules.integer(1), "n_lines": rules.integer(1),
-        "n_points": rules.integer(1), "line_length": rules.number(0, exclusive_minimum=True),
-        "bound": rules.number(0, exclusive_minimum=True), "bias_std": rules.number(0),
-        "boundary_area": rules.boolean(), "confidence": rules.number(0.5, 0.999),
-        "slope_tolerance": rules.number(0, exclusive_minimum=True), "picture": rules.boolean(),
-        "picture_widths": rules.int_list(1), "n_train": rules.integer(2), "train_steps": rules.integer(0),
-        "train_lr": rules.number(0, exclusive_minimum=True),
+    keys={
+        "input_dim": Key(2, rules.integer(2)),
+        "neurons": Key([48, 96, 144, 192, 288, 384], rules.int_list(1, min_length=2, distinct=True),
+                       quick=[12, 24, 48, 96]),
+        "depths": Key([1, 2, 3, 4, 6], rules.int_list(1), quick=[1, 2, 4]),
+        "n_seeds": keys.n_seeds(5, quick=5),
+        "n_lines": Key(20, rules.integer(1), quick=6),
+        "n_points": Key(2000, rules.integer(1), quick=300),
+        "line_length": Key(2.0, rules.number(0, exclusive_minimum=True)),
+        "bound": Key(1.0, rules.number(0, exclusive_minimum=True)),
+        "bias_std": Key(0.1, rules.number(0)),
+        "boundary_area": Key(True, rules.boolean()),
+        "confidence": keys.confidence(),
+        "slope_tolerance": Key(0.2, rules.number(0, exclusive_minimum=True)),
+        "picture": Key(True, rules.boolean()),
+        "picture_widths": Key([32, 32, 32], rules.int_list(1), quick=[16, 16]),
+        "n_train": Key(400, rules.integer(2), quick=200),
+        "train_steps": Key(3000, rules.integer(0), quick=300),
+        "train_lr": Key(0.005, rules.number(0, exclusive_minimum=True), quick=0.01),
     },
     run=run,
     order=31,

@@ -19,9 +19,7 @@ from matplotlib.figure import Figure
 from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, verdict_close, verdict_holds
+from depthlab.contracts import Experiment, Key, Reference, Result, rules, verdict_close, verdict_holds
 from depthlab.regions import count_regions_1d, mlp_params, montufar, partition_2d, serra, udl_max_regions, zaslavsky
 
 SOURCE = "seed 002_53d51d408c58c4ad.txt (Prince, Understanding Deep Learning, ch. 4, fig. 4.7 and eq. 4.17)"
@@ -217,12 +215,14 @@ EXPERIMENT = Experiment(
     claim="Per parameter, deep ReLU nets can have exponentially more linear regions than shallow ones "
           "(1 input, 5 x 10: 471 parameters, 161,051 regions; shallow 6 units: 19 parameters, 7 regions).",
     source=SOURCE,
-    defaults={"input_dims": [1, 10], "deep_layers": 5, "max_params": 20_000,
-              "n_curve_points": 60, "max2d_layers": 3, "max2d_width": 6},
-    quick={"max2d_layers": 2},
-    rules={"input_dims": rules.int_list(1), "deep_layers": rules.integer(1), "max_params": rules.integer(4),
-           "n_curve_points": rules.integer(2), "max2d_layers": rules.integer(1, 6),
-           "max2d_width": rules.integer(3, 64)},
+    keys={
+        "input_dims": Key([1, 10], rules.int_list(1)),
+        "deep_layers": Key(5, rules.integer(1)),
+        "max_params": Key(20_000, rules.integer(4)),
+        "n_curve_points": Key(60, rules.integer(2)),
+        "max2d_layers": Key(3, rules.integer(1, 6), quick=2),
+        "max2d_width": Key(6, rules.integer(3, 64)),
+    },
     run=run,
     order=30,
 )

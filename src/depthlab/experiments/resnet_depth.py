@@ -1,7 +1,7 @@
 """resnet-depth (seeds 002, 003): plain MLPs get hard to fit beyond about 20 layers; residual MLPs do not.
 
 Plain ReLU MLPs (K hidden layers of one width) and residual MLPs (an input projection, L blocks
-h + s relu(Omega h + beta), an output projection; `depthlab.residual`) of the same width on MNIST-1D,
+h + s relu(Omega h + beta), an output projection; `depthlab.models.residual`) of the same width on MNIST-1D,
 He-normal initialization, the same optimizer, learning rate, mini-batches and step budget for all. A
 residual net with L blocks has exactly the parameters of a plain net with L + 1 hidden layers
 (`architectures.residual_params`). Two residual variants: s = 1 (He et al.'s identity skip) and the scaled
@@ -18,17 +18,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params, residual_params
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
-from depthlab.experiments.random_labels import checkpoint_folder
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import accuracy, fit_many
+from depthlab.train.checkpoint import checkpoint_folder
 
 SOURCE = ("Lecture 4M, deep vs. shallow learning (seed 003_aa40f1eda924f9e5.txt: ResNets, Hanin & Rolnick 2018); "
           "seed 002_53d51d408c58c4ad.txt: 'Fitting of deep models seems to be easier up to about 20 layers'")
@@ -226,21 +224,24 @@ EXPERIMENT = Experiment(
     claim="Plain MLPs stop reaching a training-loss threshold beyond about 20 layers under one optimizer and step "
           "budget; residual MLPs of the same width keep training to 200 blocks.",
     source=SOURCE,
-    defaults={"width": 64, "plain_depths": [2, 5, 10, 20, 30, 50, 100],
-              "residual_depths": [2, 5, 10, 20, 30, 50, 100, 200], "scaled_residual": True, "n_train": 4000,
-              "n_test": 1000, "data_seed": 42, "optimizer": "adam", "lr": 1e-3, "steps": 3000, "batch_size": 128,
-              "n_seeds": 3, "loss_threshold": 0.5, "about_depth_window": [10, 40], "confidence": 0.95,
-              "checkpoint_dir": ""},
-    quick={"width": 16, "plain_depths": [2, 10, 30], "residual_depths": [2, 10, 30], "n_train": 400, "n_test": 200,
-           "steps": 150, "batch_size": 100, "lr": 3e-3, "loss_threshold": 1.5},
-    rules={"checkpoint_dir": rules.checkpoint_dir(),
-           "width": rules.integer(1), "plain_depths": rules.int_list(1, distinct=True),
-           "residual_depths": rules.int_list(1, distinct=True), "scaled_residual": rules.boolean(),
-           "n_train": rules.integer(2), "n_test": rules.integer(1), "data_seed": rules.integer(0),
-           "optimizer": rules.choice("gd", "sgd", "adam"), "lr": rules.number(0, exclusive_minimum=True),
-           "steps": rules.integer(1), "batch_size": rules.integer(1), "n_seeds": rules.integer(1),
-           "loss_threshold": rules.number(0, exclusive_minimum=True), "about_depth_window": rules.interval(),
-           "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "width": Key(64, rules.integer(1), quick=16),
+        "plain_depths": Key([2, 5, 10, 20, 30, 50, 100], rules.int_list(1, distinct=True), quick=[2, 10, 30]),
+        "residual_depths": Key([2, 5, 10, 20, 30, 50, 100, 200], rules.int_list(1, distinct=True), quick=[2, 10, 30]),
+        "scaled_residual": Key(True, rules.boolean()),
+        "n_train": Key(4000, rules.integer(2), quick=400),
+        "n_test": Key(1000, rules.integer(1), quick=200),
+        "data_seed": Key(42, rules.integer(0)),
+        "optimizer": keys.optimizer("adam"),
+        "lr": keys.lr(1e-3, quick=3e-3),
+        "steps": Key(3000, rules.integer(1), quick=150),
+        "batch_size": Key(128, rules.integer(1), quick=100),
+        "n_seeds": keys.n_seeds(3),
+        "loss_threshold": Key(0.5, rules.number(0, exclusive_minimum=True), quick=1.5),
+        "about_depth_window": Key([10, 40], rules.interval()),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=110,
 )

@@ -17,15 +17,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, warn
 from depthlab.data import DataNotFoundError, has_split, load_dataset
-from depthlab.experiments import Experiment
-from depthlab.experiments.random_labels import checkpoint_folder
 from depthlab.grid import cells, map_cells
 from depthlab.info import BITS_PER_WEIGHT, label_bits, mixture_bound, pixel_measures, pytorch_example_net
-from depthlab.lab import rules
-from depthlab.lab.result import Reference, Result, warn
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, accuracy, fit_many
+from depthlab.train.checkpoint import checkpoint_folder
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content; the asker's plot in the comments)"
 SETS: tuple[str, ...] = ("mnist1d", "digits", "fashion-mnist", "mnist")
@@ -300,23 +298,26 @@ EXPERIMENT = Experiment(
     claim="The smallest network that learns a data set is about as large (in bits, 2 per weight) as the data's "
           "entropy: about 95 neurons for MNIST's 191 bits.",
     source=SOURCE,
-    defaults={"datasets": list(SETS), "n_train": [4000, 1437, 10000, 5000], "heldout_targets": [0.55, 0.95, 0.84, 0.94],
-              "mnist1d_n_test": 1000, "depths": [1, 2, 3, 4], "widths": [1, 2, 4, 8, 16, 32, 64, 128, 256],
-              "n_seeds": 3, "train_target": 0.99, "epochs": 300, "batch_size": 128, "lr": 0.003,
-              "threshold": 0.0, "mnist1d_threshold": 0.0, "mixture_components": 20, "mixture_iter": 100,
-              "ballpark_factor": 10.0, "confidence": 0.95, "checkpoint_dir": ""},
-    quick={"datasets": ["mnist1d", "digits"], "n_train": [1000, 1437], "heldout_targets": [0.4, 0.9],
-           "mnist1d_n_test": 500, "depths": [1, 2], "widths": [4, 16, 64, 256], "n_seeds": 2, "epochs": 40,
-           "mixture_components": 5, "mixture_iter": 20},
-    rules={"datasets": rules.choice_list(SETS), "n_train": rules.int_list(2), "heldout_targets": rules.number_list(0.0),
-           "mnist1d_n_test": rules.integer(2), "depths": rules.int_list(1, 8, distinct=True),
-           "widths": rules.int_list(1, distinct=True), "n_seeds": rules.integer(1),
-           "train_target": rules.number(0.0, 1.0, exclusive_minimum=True), "epochs": rules.integer(1),
-           "batch_size": rules.integer(1), "lr": rules.number(0, exclusive_minimum=True),
-           "threshold": rules.number(0.0, 0.999), "mnist1d_threshold": rules.number(),
-           "mixture_components": rules.integer(1), "mixture_iter": rules.integer(1),
-           "ballpark_factor": rules.number(1.0), "confidence": rules.number(0.5, 0.999),
-           "checkpoint_dir": rules.checkpoint_dir()},
+    keys={
+        "datasets": Key(list(SETS), rules.choice_list(SETS), quick=["mnist1d", "digits"]),
+        "n_train": Key([4000, 1437, 10000, 5000], rules.int_list(2), quick=[1000, 1437]),
+        "heldout_targets": Key([0.55, 0.95, 0.84, 0.94], rules.number_list(0.0), quick=[0.4, 0.9]),
+        "mnist1d_n_test": Key(1000, rules.integer(2), quick=500),
+        "depths": Key([1, 2, 3, 4], rules.int_list(1, 8, distinct=True), quick=[1, 2]),
+        "widths": Key([1, 2, 4, 8, 16, 32, 64, 128, 256], rules.int_list(1, distinct=True), quick=[4, 16, 64, 256]),
+        "n_seeds": keys.n_seeds(3, quick=2),
+        "train_target": Key(0.99, rules.number(0.0, 1.0, exclusive_minimum=True)),
+        "epochs": Key(300, rules.integer(1), quick=40),
+        "batch_size": Key(128, rules.integer(1)),
+        "lr": keys.lr(0.003),
+        "threshold": Key(0.0, rules.number(0.0, 0.999)),
+        "mnist1d_threshold": Key(0.0, rules.number()),
+        "mixture_components": Key(20, rules.integer(1), quick=5),
+        "mixture_iter": Key(100, rules.integer(1), quick=20),
+        "ballpark_factor": Key(10.0, rules.number(1.0)),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=23,
 )

@@ -17,12 +17,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.evidence import SlopeCI, slope_ci
-from depthlab.experiments import Experiment
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.signal import chi_1, raghu_growth_factor
 from depthlab.trajectory import circle, trajectory_length
@@ -299,22 +297,22 @@ EXPERIMENT = Experiment(
     claim="The length of a curve sent through a deep random tanh or hard-tanh network grows exponentially with depth "
           "(by sqrt(chi_1) per layer in the mean field); through a shallow net it grows at most linearly in width.",
     source=SOURCE,
-    defaults={
-        "activations": ["tanh", "hardtanh"], "widths": [20, 100], "sigma_w2": [1.0, 2.0, 4.0, 8.0, 16.0],
-        "sigma_b": 0.3, "depth": 20, "burn_in": 3, "n_seeds": 5, "rtol": 1e-2, "max_points": 2**21,
-        "shallow_widths": [10, 30, 100, 300, 1000], "shallow_input_dim": 20,
-        "confidence": 0.95, "theory_log_tolerance": 0.05, "chaos_threshold": 1.1,
-    },
-    quick={"widths": [50], "sigma_w2": [1.0, 4.0, 16.0], "depth": 10, "n_seeds": 5, "max_points": 2**18,
-           "shallow_widths": [10, 30, 100, 300]},
-    rules={
-        "activations": rules.choice_list(("tanh", "hardtanh")), "widths": rules.int_list(1),
-        "sigma_w2": rules.number_list(0, exclusive_minimum=True), "sigma_b": rules.number(0),
-        "depth": rules.integer(4), "burn_in": rules.integer(0), "n_seeds": rules.integer(1),
-        "rtol": rules.number(0, 0.5, exclusive_minimum=True), "max_points": rules.integer(16),
-        "shallow_widths": rules.int_list(1), "shallow_input_dim": rules.integer(2),
-        "confidence": rules.number(0.5, 0.999), "theory_log_tolerance": rules.number(0, exclusive_minimum=True),
-        "chaos_threshold": rules.number(0, exclusive_minimum=True),
+    keys={
+        "activations": Key(["tanh", "hardtanh"], rules.choice_list(("tanh", "hardtanh"))),
+        "widths": Key([20, 100], rules.int_list(1), quick=[50]),
+        "sigma_w2": Key([1.0, 2.0, 4.0, 8.0, 16.0], rules.number_list(0, exclusive_minimum=True),
+                        quick=[1.0, 4.0, 16.0]),
+        "sigma_b": Key(0.3, rules.number(0)),
+        "depth": Key(20, rules.integer(4), quick=10),
+        "burn_in": Key(3, rules.integer(0)),
+        "n_seeds": keys.n_seeds(5, quick=5),
+        "rtol": Key(1e-2, rules.number(0, 0.5, exclusive_minimum=True)),
+        "max_points": Key(2**21, rules.integer(16), quick=2**18),
+        "shallow_widths": Key([10, 30, 100, 300, 1000], rules.int_list(1), quick=[10, 30, 100, 300]),
+        "shallow_input_dim": Key(20, rules.integer(2)),
+        "confidence": keys.confidence(),
+        "theory_log_tolerance": Key(0.05, rules.number(0, exclusive_minimum=True)),
+        "chaos_threshold": Key(1.1, rules.number(0, exclusive_minimum=True)),
     },
     run=run,
     order=41,

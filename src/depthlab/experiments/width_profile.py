@@ -16,15 +16,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params, profile_widths
+from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
-from depthlab.experiments import Experiment
-from depthlab.experiments.random_labels import checkpoint_folder
-from depthlab.lab import rules
-from depthlab.lab.progress import progress
-from depthlab.lab.result import Reference, Result
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, accuracy, fit_many
+from depthlab.train.checkpoint import checkpoint_folder
 
 SOURCE = "Lecture 4M, deep vs. shallow learning, slide 24 (seed 003_aa40f1eda924f9e5.txt); Hanin & Rolnick 2018"
 
@@ -140,20 +138,23 @@ EXPERIMENT = Experiment(
     claim="At one parameter budget, deep MLPs whose width grows with depth train better than shrinking ones, and one "
           "narrow layer makes training hard.",
     source=SOURCE,
-    defaults={"depth": 12, "budget": 30000, "ratio": 4.0, "narrow_widths": [2, 4, 8],
-              "narrow_positions": ["middle", "input"], "n_train": 4000, "n_test": 1000, "data_seed": 42,
-              "optimizer": "adam", "lr": 1e-3, "steps": 3000, "batch_size": 128, "n_seeds": 3, "confidence": 0.95,
-              "checkpoint_dir": ""},
-    quick={"depth": 8, "budget": 4000, "narrow_widths": [2], "narrow_positions": ["middle"], "n_train": 400,
-           "n_test": 200, "steps": 200, "batch_size": 100, "lr": 3e-3},
-    rules={"checkpoint_dir": rules.checkpoint_dir(),
-           "depth": rules.integer(2, 64), "budget": rules.integer(100),
-           "ratio": rules.number(1, exclusive_minimum=True),
-           "narrow_widths": rules.int_list(1, distinct=True),
-           "narrow_positions": rules.choice_list(("input", "middle")), "n_train": rules.integer(2),
-           "n_test": rules.integer(1), "data_seed": rules.integer(0), "optimizer": rules.choice("gd", "sgd", "adam"),
-           "lr": rules.number(0, exclusive_minimum=True), "steps": rules.integer(1), "batch_size": rules.integer(1),
-           "n_seeds": rules.integer(1), "confidence": rules.number(0.5, 0.999)},
+    keys={
+        "depth": Key(12, rules.integer(2, 64), quick=8),
+        "budget": Key(30000, rules.integer(100), quick=4000),
+        "ratio": Key(4.0, rules.number(1, exclusive_minimum=True)),
+        "narrow_widths": Key([2, 4, 8], rules.int_list(1, distinct=True), quick=[2]),
+        "narrow_positions": Key(["middle", "input"], rules.choice_list(("input", "middle")), quick=["middle"]),
+        "n_train": Key(4000, rules.integer(2), quick=400),
+        "n_test": Key(1000, rules.integer(1), quick=200),
+        "data_seed": Key(42, rules.integer(0)),
+        "optimizer": keys.optimizer("adam"),
+        "lr": keys.lr(1e-3, quick=3e-3),
+        "steps": Key(3000, rules.integer(1), quick=200),
+        "batch_size": Key(128, rules.integer(1), quick=100),
+        "n_seeds": keys.n_seeds(3),
+        "confidence": keys.confidence(),
+        "checkpoint_dir": keys.checkpoint_dir(),
+    },
     run=run,
     order=112,
 )

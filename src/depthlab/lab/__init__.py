@@ -1,5 +1,5 @@
-"""The harness around the library: results, run folders, the HTML report, config parsing, the CLI, progress.
+"""The harness, the top floor: the CLI, run folders, the HTML report, config parsing, sweeps and their executors.
 
-The library (network, construct, regions, train, evidence, ...) never imports from here except
-`depthlab.lab.progress` for progress bars; experiments and the CLI build on both.
+It imports the experiments (`depthlab.experiments`), the contracts they are written against
+(`depthlab.contracts`) and the library; nothing below imports it.
 """

@@ -25,9 +25,9 @@ import matplotlib
 import torch
 
 from depthlab import experiments
+from depthlab.contracts.result import Result, verdict_label
 from depthlab.lab.config import parse_overrides
 from depthlab.lab.format import format_value
-from depthlab.lab.result import Result, verdict_label
 from depthlab.lab.runs import metrics_document, write_run
 
 EXIT_USAGE = 2

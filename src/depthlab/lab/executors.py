@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from depthlab import experiments
-from depthlab.lab.result import Result
+from depthlab.contracts.result import Result
 from depthlab.lab.runs import metrics_document, write_run
 
 EXECUTORS: tuple[str, ...] = ("local", "ray")

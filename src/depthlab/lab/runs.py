@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from depthlab.contracts.result import Result, verdict_label
 from depthlab.lab.format import format_value
-from depthlab.lab.result import Result, verdict_label
 
 
 def to_jsonable(value: Any) -> Any:

@@ -39,12 +39,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab import grid as grids
-from depthlab.experiments import Experiment
+from depthlab.contracts import Experiment
 from depthlab.lab.config import parse_value
 from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
 from depthlab.lab.format import format_value
-from depthlab.lab.progress import progress_bar
 from depthlab.lab.runs import to_jsonable
+from depthlab.progress import progress_bar
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")
 TAIL_COLUMNS: tuple[str, ...] = ("seconds", "status", "error", "run_dir")

@@ -5,15 +5,15 @@ Today's verbs keep their names: `fit`, `accuracy`, `evaluate_loss`, `step_size_s
 `StepSizeScan`, `loss_function`, `LOSSES`, `OPTIMIZERS`.
 """
 
-from depthlab.train.batch import NetworkBatch
+from depthlab.models.batch import NetworkBatch
 from depthlab.train.loop import FitResult, fit, fit_many
 from depthlab.train.losses import LOSSES, loss_function
 from depthlab.train.metrics import accuracy, evaluate_loss
 from depthlab.train.mimic import mimic as mimic  # (Ba & Caruana 2014)
 from depthlab.train.mimic import teacher_logits as teacher_logits
 from depthlab.train.optim import OPTIMIZERS
+from depthlab.train.replicates import epochs_to_fit, final_losses_by_width, loss_spread_by_width
 from depthlab.train.scan import StepSizeScan, step_size_scan
-from depthlab.train.sweeps import epochs_to_fit, final_losses_by_width, loss_spread_by_width
 
 __all__ = [
     "LOSSES",

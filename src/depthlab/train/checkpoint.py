@@ -8,9 +8,11 @@ previous complete checkpoint or the new one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -48,3 +50,17 @@ def fingerprint(tensors: list[torch.Tensor], settings: dict) -> str:
         digest.update(str((t.dtype, tuple(t.shape))).encode())
         digest.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return digest.hexdigest()[:16]
+
+
+def checkpoint_folder(config: dict[str, Any], name: str) -> Path | None:
+    """`checkpoint_dir` if set, else runs/.checkpoints/NAME/<hash of the config and of the training code>, so a
+    rerun of the same config with the same code resumes and anything else starts afresh; None when it is "off"."""
+    if config["checkpoint_dir"] == "off":
+        return None
+    if config["checkpoint_dir"]:
+        return Path(config["checkpoint_dir"])
+    relevant = {k: v for k, v in config.items() if k not in ("checkpoint_dir", "data_dir")}
+    digest = hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):  # new training code, new checkpoints
+        digest.update(source.read_bytes())
+    return Path("runs") / ".checkpoints" / name / digest.hexdigest()[:12]

@@ -25,7 +25,7 @@ MANUAL_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "identity")
 
 def manual_backward_applies(model) -> bool:
     """True when `model` is a NetworkBatch whose activation the hand-written backward covers."""
-    from depthlab.train.batch import NetworkBatch
+    from depthlab.models.batch import NetworkBatch
 
     return isinstance(model, NetworkBatch) and model.activation in MANUAL_ACTIVATIONS
 

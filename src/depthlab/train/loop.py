@@ -15,6 +15,7 @@ again with the same models, data and settings resumes from it (or returns the fi
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import signal
 import threading
@@ -26,12 +27,11 @@ from pathlib import Path
 import torch
 
 from depthlab.checks import as_tensor, check_int
-from depthlab.lab.progress import progress
-from depthlab.network import Network
-from depthlab.train.batch import NetworkBatch
+from depthlab.models.protocol import Batch, Model, as_batch
+from depthlab.progress import progress
 from depthlab.train.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from depthlab.train.losses import CLASSIFYING, LOSSES, check_choice, check_targets, per_model_accuracy, per_model_loss
-from depthlab.train.optim import OPTIMIZERS, StackedOptimizer
+from depthlab.train.optim import OPTIMIZERS, make_optimizer
 
 STOP_REASONS: tuple[str, ...] = ("steps", "target_accuracy", "target_loss", "time_budget", "diverged")
 BACKWARDS: tuple[str, ...] = ("auto", "autograd", "manual")
@@ -76,12 +76,13 @@ def fit(net, x, y, **options) -> FitResult:
     Examples
     --------
     >>> import torch
+    >>> from depthlab import Network
     >>> x = torch.linspace(-1, 1, 64)[:, None]; y = x.abs()
     >>> out = fit(Network.random([1, 8, 1], seed=0), x, y, steps=300, lr=1e-2)
     >>> out.final_loss < out.losses[0]
     True
     """
-    if isinstance(net, NetworkBatch) or _batch_class(net) is None:
+    if isinstance(net, Batch) or not isinstance(net, Model):
         raise ValueError(
             f"The 'net' parameter must be a Network or ResidualNetwork (use fit_many for batches). "
             f"Got {type(net).__name__} instead."
@@ -104,6 +105,7 @@ def fit_many(
     epochs: int | None = None,
     batch_size: int | None = None,
     momentum: float = 0.0,
+    optimizer_options: dict | None = None,
     seed: int | Sequence[int] = 0,
     dtype: torch.dtype = torch.float32,
     target_loss: float | None = None,
@@ -137,7 +139,11 @@ def fit_many(
         Mini-batch size; None means full batch. Batches are drawn without replacement, reshuffled
         when fewer than `batch_size` rows are left.
     momentum : float, default=0.0
-        For gd / sgd.
+        For gd / sgd; the same as ``optimizer_options={"momentum": momentum}``.
+    optimizer_options : dict, optional
+        Settings of the chosen optimizer (`depthlab.train.optim.OPTIMIZERS`): gd / sgd ``momentum``,
+        ``weight_decay``; adam ``beta1``, ``beta2``, ``eps``, ``weight_decay``. Unknown or out-of-range
+        settings raise a one-line ValueError.
     seed : int or list of M ints, default=0
         Seeds the mini-batch order: one int shares the order among the models (as `fit` with that
         seed); a list gives each model its own.
@@ -167,43 +173,21 @@ def fit_many(
 
     Examples
     --------
+    >>> from depthlab.train import NetworkBatch
     >>> x = torch.randn(64, 3, generator=torch.Generator().manual_seed(0)); y = (x[:, 0] > 0).long()
     >>> results = fit_many(NetworkBatch.random([3, 8, 2], seeds=[0, 1, 2]), x, y, loss="cross_entropy", steps=50)
     >>> [r.steps_run for r in results]
     [50, 50, 50]
     """
-    return _train(
-        nets, x, y, loss=loss, optimizer=optimizer, lr=lr, steps=steps, epochs=epochs, batch_size=batch_size,
-        momentum=momentum, seed=seed, dtype=dtype, target_loss=target_loss, target_accuracy=target_accuracy,
-        time_budget=time_budget, history_every=history_every, device=device, backward=backward,
-        checkpoint=checkpoint, checkpoint_every=checkpoint_every, desc=desc,
-    )
+    options = {name: value for name, value in locals().items() if name in _OPTIONS}
+    return _train(nets, x, y, **options)
+
+
+_OPTIONS: dict = {name: p.default for name, p in inspect.signature(fit_many).parameters.items()
+                  if p.kind is inspect.Parameter.KEYWORD_ONLY}  # option -> default, read off fit_many's signature
 
 
 # ---------------------------------------------------------------------------------------- set-up
-def _batch_class(model):
-    """The batch class for one model's kind, or None."""
-    if isinstance(model, Network):
-        return NetworkBatch
-    from depthlab.residual import ResidualBatch, ResidualNetwork
-
-    return ResidualBatch if isinstance(model, ResidualNetwork) else None
-
-
-def _as_batch(nets):
-    """(batch, dtype the models came in) from a batch or a non-empty list of models of one kind."""
-    if hasattr(nets, "with_parameters") and hasattr(nets, "to_networks"):
-        return nets
-    nets = list(nets) if isinstance(nets, (list, tuple)) else nets
-    kinds = {_batch_class(n) for n in nets} if isinstance(nets, list) and nets else {None}
-    if len(kinds) != 1 or None in kinds:
-        raise ValueError(
-            "The 'nets' parameter must be a NetworkBatch, a ResidualBatch, or a non-empty list of Network "
-            f"or of ResidualNetwork. Got {type(nets).__name__} instead."
-        )
-    return kinds.pop().from_networks(nets)
-
-
 def _check_device(device: str) -> torch.device:
     try:
         resolved = torch.device(device)
@@ -219,6 +203,7 @@ def _check_device(device: str) -> torch.device:
 def _check_options(o: dict, n_models: int) -> None:
     check_choice(o["loss"], "loss", LOSSES)
     check_choice(o["optimizer"], "optimizer", OPTIMIZERS)
+    make_optimizer(o["optimizer"], 1.0, _optimizer_options(o))  # its settings, checked before any work
     check_choice(o["backward"], "backward", BACKWARDS)
     check_int(o["steps"], "steps", 0)
     check_int(o["history_every"], "history_every", 1)
@@ -239,6 +224,14 @@ def _check_options(o: dict, n_models: int) -> None:
         )
     if o["time_budget"] is not None and not o["time_budget"] > 0:
         raise ValueError(f"The 'time_budget' parameter must be seconds > 0. Got {o['time_budget']!r} instead.")
+
+
+def _optimizer_options(o: dict) -> dict:
+    """The optimizer's settings: `optimizer_options`, with the `momentum` argument (kept for old calls) merged in."""
+    options = dict(o["optimizer_options"] or {})
+    if o["momentum"]:
+        options.setdefault("momentum", o["momentum"])
+    return options
 
 
 def _inputs(batch, x, y, loss: str, dtype: torch.dtype, shared_only: bool):
@@ -268,7 +261,7 @@ class _Run:
         self.x, self.y = x.to(device), y.to(device)
         self.x_all, self.y_all = self.x, self.y  # the whole set of every model, for the final evaluation
         self.batch_size = o["batch_size"]
-        self.full_batch = o["optimizer"] == "gd" or self.batch_size is None or self.batch_size >= self.n
+        self.full_batch = OPTIMIZERS[o["optimizer"]].full_batch or self.batch_size is None or self.batch_size >= self.n
         self.per_epoch = 1 if self.full_batch else self.n // self.batch_size
         self.total = o["steps"] if o["epochs"] is None else o["epochs"] * self.per_epoch
         self.manual = _use_manual(batch, o)
@@ -281,7 +274,7 @@ class _Run:
         lr = o["lr"]
         lr = float(lr[0]) if isinstance(lr, (list, tuple)) and len(set(lr)) == 1 else lr
         lr = torch.tensor(lr, dtype=o["dtype"], device=device) if isinstance(lr, (list, tuple)) else float(lr)
-        self.optimizer = StackedOptimizer(o["optimizer"], lr, o["momentum"])
+        self.optimizer = make_optimizer(o["optimizer"], lr, _optimizer_options(o))
         seeds = o["seed"] if isinstance(o["seed"], (list, tuple)) else [o["seed"]]
         self.shared_order = len(seeds) == 1
         self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
@@ -414,17 +407,12 @@ def _use_manual(batch, o: dict) -> bool:
 
 
 def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
-    o = {
-        "loss": "mse", "optimizer": "adam", "lr": 1e-3, "steps": 1000, "epochs": None, "batch_size": None,
-        "momentum": 0.0, "seed": 0, "dtype": torch.float32, "target_loss": None, "target_accuracy": None,
-        "time_budget": None, "history_every": 1, "device": "cpu", "backward": "auto", "checkpoint": None,
-        "checkpoint_every": 60.0, "desc": "",
-    }
+    o = dict(_OPTIONS)  # the defaults of fit_many, the one place they are stated
     unknown = set(options) - set(o)
     if unknown:
         raise TypeError(f"fit got unexpected option(s) {', '.join(sorted(unknown))}")
     o.update(options)
-    batch = _as_batch(nets)
+    batch = as_batch(nets)
     _check_options(o, len(batch))
     device = _check_device(o["device"])
     in_dtype = batch.dtype

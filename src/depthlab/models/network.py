@@ -21,14 +21,14 @@ from depthlab.activations import (
     activation_module,
     activation_of_module,
     apply_activation,
-    check_activation,
 )
 from depthlab.checks import as_tensor, check_features
 from depthlab.init import InitSpec, init_layer
+from depthlab.models.shapes import MLPShapes
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(MLPShapes):
     """A fully connected network y = beta_K + Omega_K a[... a[beta_0 + Omega_0 x]].
 
     Parameters
@@ -54,14 +54,7 @@ class Network:
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 2 or beta.shape != (omega.shape[0],):
                 raise ValueError(
@@ -117,42 +110,14 @@ class Network:
             tuple(w for w, _ in layers), tuple(b for _, b in layers), activation, negative_slope
         )
 
-    # ------------------------------------------------------------------ shape facts
-    @property
-    def widths(self) -> list[int]:
-        """[D_i, D_1, ..., D_K, D_o]."""
-        return [self.weights[0].shape[1]] + [omega.shape[0] for omega in self.weights]
+    @staticmethod
+    def stack(nets: Sequence[Network]):
+        """M networks of one shape as a `NetworkBatch` (the `depthlab.models.Model` protocol)."""
+        from depthlab.models.batch import NetworkBatch  # the batch module builds on this one
 
-    @property
-    def depth(self) -> int:
-        """K, the number of hidden layers."""
-        return len(self.weights) - 1
+        return NetworkBatch.from_networks(nets)
 
-    @property
-    def input_dim(self) -> int:
-        """D_i."""
-        return self.weights[0].shape[1]
-
-    @property
-    def output_dim(self) -> int:
-        """D_o."""
-        return self.weights[-1].shape[0]
-
-    @property
-    def n_hidden(self) -> int:
-        """Total number of hidden units, sum of D_1..D_K."""
-        return sum(self.widths[1:-1])
-
-    @property
-    def n_params(self) -> int:
-        """Number of weights and biases."""
-        return sum(omega.numel() + beta.numel() for omega, beta in zip(self.weights, self.biases))
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the parameters."""
-        return self.weights[0].dtype
-
+    # ------------------------------------------------------------------ shape facts: `depthlab.models.shapes`
     def __repr__(self) -> str:
         shape = "-".join(str(w) for w in self.widths)
         return f"Network({shape}, {self.activation}, {self.n_params} params)"

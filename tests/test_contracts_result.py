@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from depthlab.lab.result import Reference, verdict_close, verdict_holds
+from depthlab.contracts.result import Reference, verdict_close, verdict_holds
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,11 @@ from torch import nn
 from depthlab.activations import activation_module, activation_of_module, apply_activation, check_activation
 from depthlab.checks import as_tensor, check_features, check_int
 from depthlab.init import InitSpec, init_layer
+from depthlab.models.shapes import ResidualShapes
 
 
 @dataclass(frozen=True)
-class ResidualNetwork:
+class ResidualNetwork(ResidualShapes):
     """y = Q h_L + q with h_{k+1} = h_k + s a[beta_k + Omega_k h_k], h_0 = P x + p.
 
     Parameters
@@ -103,34 +104,12 @@ class ResidualNetwork:
         return ResidualNetwork(p_w, p_b, tuple(w for w, _ in blocks), tuple(b for _, b in blocks), q_w, q_b,
                                activation, scale)
 
-    # ------------------------------------------------------------------ shape facts
-    @property
-    def input_dim(self) -> int:
-        return self.input_weight.shape[1]
+    @staticmethod
+    def stack(nets: Sequence[ResidualNetwork]) -> ResidualBatch:
+        """M residual nets of one shape as a `ResidualBatch` (the `depthlab.models.Model` protocol)."""
+        return ResidualBatch.from_networks(nets)
 
-    @property
-    def width(self) -> int:
-        return self.input_weight.shape[0]
-
-    @property
-    def depth(self) -> int:
-        """L, the number of residual blocks."""
-        return len(self.block_weights)
-
-    @property
-    def output_dim(self) -> int:
-        return self.output_weight.shape[0]
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.input_weight.dtype
-
-    @property
-    def n_params(self) -> int:
-        tensors = [self.input_weight, self.input_bias, *self.block_weights, *self.block_biases, self.output_weight,
-                   self.output_bias]
-        return sum(t.numel() for t in tensors)
-
+    # ------------------------------------------------------------------ shape facts: `depthlab.models.shapes`
     def __repr__(self) -> str:
         return (f"ResidualNetwork({self.input_dim}-[{self.width} x {self.depth} blocks]-{self.output_dim}, "
                 f"{self.activation}, s={self.branch_scale:g}, {self.n_params} params)")
@@ -199,7 +178,7 @@ def _linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
 
 
 @dataclass(frozen=True)
-class ResidualBatch:
+class ResidualBatch(ResidualShapes):
     """M residual nets of one shape, stacked: P (M, D, D_i), p (M, D), Omega (M, L, D, D), beta (M, L, D),
     Q (M, D_o, D), q (M, D_o). Trains with `depthlab.train.fit_many`."""
 
@@ -244,18 +223,6 @@ class ResidualBatch:
 
     def __len__(self) -> int:
         return self.input_weight.shape[0]
-
-    @property
-    def input_dim(self) -> int:
-        return self.input_weight.shape[2]
-
-    @property
-    def output_dim(self) -> int:
-        return self.output_weight.shape[1]
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.input_weight.dtype
 
     def __repr__(self) -> str:
         m, d, d_in = self.input_weight.shape

@@ -1,4 +1,4 @@
-"""Sweeps every experiment needs, each one `fit_many` call per shape: seeds of one architecture train together.
+"""Replicates: seeds of one architecture trained together in one `fit_many` call per shape.
 
 - `final_losses_by_width`: one-hidden-layer nets of several widths, `n_seeds` initializations each;
   final training loss and accuracies per seed (the overparameterization claim: small nets' final loss
@@ -19,9 +19,9 @@ import torch
 
 from depthlab.checks import as_tensor, check_int
 from depthlab.init import InitSpec
-from depthlab.lab.progress import progress
+from depthlab.models.batch import NetworkBatch
+from depthlab.progress import progress
 from depthlab.seeds import derive_seed
-from depthlab.train.batch import NetworkBatch
 from depthlab.train.loop import FitResult, fit_many
 from depthlab.train.metrics import accuracy
 

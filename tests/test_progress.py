@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from depthlab.lab.progress import progress, progress_enabled
+from depthlab.progress import progress, progress_enabled
 
 
 @pytest.mark.parametrize("value, enabled", [("1", True), ("0", False), ("off", False), ("yes", True)])
@@ -25,7 +25,7 @@ def test_items_pass_through(monkeypatch, capsys):
 
 
 def test_manual_bar_counts_and_shows_postfix(monkeypatch, capsys):
-    from depthlab.lab.progress import progress_bar
+    from depthlab.progress import progress_bar
 
     monkeypatch.setenv("DEPTHLAB_PROGRESS", "1")
     bar = progress_bar(total=4, desc="grid", unit="cell", initial=1)

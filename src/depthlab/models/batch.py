@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import torch
 
-from depthlab.activations import apply_activation, check_activation
+from depthlab.activations import apply_activation
 from depthlab.checks import as_tensor
 from depthlab.init import InitSpec
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.models.shapes import MLPShapes
 
 
 @dataclass(frozen=True)
-class NetworkBatch:
+class NetworkBatch(MLPShapes):
     """M networks with widths [D_i, D_1, ..., D_K, D_o] and one activation.
 
     Parameters
@@ -49,14 +50,7 @@ class NetworkBatch:
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         m = self.weights[0].shape[0] if self.weights[0].ndim == 3 else -1
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 3 or omega.shape[0] != m or beta.shape != omega.shape[:2]:
@@ -122,36 +116,6 @@ class NetworkBatch:
     def __len__(self) -> int:
         """M, the number of models."""
         return self.weights[0].shape[0]
-
-    @property
-    def widths(self) -> list[int]:
-        """[D_i, D_1, ..., D_K, D_o], shared by every model."""
-        return [self.weights[0].shape[2]] + [omega.shape[1] for omega in self.weights]
-
-    @property
-    def depth(self) -> int:
-        """K, the number of hidden layers."""
-        return len(self.weights) - 1
-
-    @property
-    def input_dim(self) -> int:
-        """D_i."""
-        return self.weights[0].shape[2]
-
-    @property
-    def output_dim(self) -> int:
-        """D_o."""
-        return self.weights[-1].shape[1]
-
-    @property
-    def n_params(self) -> int:
-        """Weights and biases of one model."""
-        return sum(omega[0].numel() + beta[0].numel() for omega, beta in zip(self.weights, self.biases))
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the parameters."""
-        return self.weights[0].dtype
 
     def __repr__(self) -> str:
         shape = "-".join(str(w) for w in self.widths)

@@ -1,0 +1,89 @@
+"""`Experiment`: a registered claim, its config keys (each declared once: default, quick value, rule) and its run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from depthlab.contracts.result import Result
+from depthlab.contracts.rules import Rule, check_config
+
+COMMON_KEYS: dict[str, Any] = {"seed": 0, "data_dir": None, "quick": False}
+_SAME = object()  # Key.quick when the --quick size keeps the default
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key, declared once.
+
+    Parameters
+    ----------
+    default : Any
+        The full-size value (a plain JSON-able value).
+    rule : Rule or None
+        What the key accepts (`depthlab.contracts.rules`); checked after every override. Every numeric, list
+        or string key has one (tests/test_experiments.py).
+    quick : Any, optional
+        The value at ``--quick`` size; omitted when it is the default.
+    """
+
+    default: Any
+    rule: Rule | None = None
+    quick: Any = _SAME
+
+    @property
+    def has_quick(self) -> bool:
+        """True when the --quick size sets its own value."""
+        return self.quick is not _SAME
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment.
+
+    name : CLI name (``depthlab run NAME``).
+    claim : the claim it tests, one sentence.
+    source : seed file or paper.
+    keys : key -> `Key` (default, quick value, rule); ``seed``, ``data_dir`` and ``quick`` are added.
+    run : config dict -> Result.
+    """
+
+    name: str
+    claim: str
+    source: str
+    keys: dict[str, Key]
+    run: Callable[[dict[str, Any]], Result]
+    order: int = 100
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The full-size value of every declared key."""
+        return {name: key.default for name, key in self.keys.items()}
+
+    @property
+    def quick(self) -> dict[str, Any]:
+        """The keys whose --quick value differs from the default, with that value."""
+        return {name: key.quick for name, key in self.keys.items() if key.has_quick}
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """key -> rule, for every key that declares one."""
+        return {name: key.rule for name, key in self.keys.items() if key.rule is not None}
+
+    def config(self, quick: bool = False, **overrides: Any) -> dict[str, Any]:
+        """The full config: common keys, defaults, quick values if asked, then `overrides`; every rule checked."""
+        config = {**COMMON_KEYS, **self.defaults}
+        if quick:
+            config.update(self.quick)
+        config["quick"] = quick
+        unknown = set(overrides) - set(config)
+        if unknown:
+            raise ValueError(
+                f"Unknown config key(s) {sorted(unknown)} for experiment '{self.name}'. "
+                f"Valid keys: {', '.join(sorted(config))}."
+            )
+        config.update(overrides)
+        check_config(config, self.rules)
+        return config

@@ -15,11 +15,7 @@ SMALL = {"widths": [2, 32], "n_seeds": 3, "steps": 60, "datasets": ["mnist", "mn
          "mixture_train": 500, "mixture_heldout": 200, "mnist1d_n_train": 300, "mnist1d_n_test": 100}
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
-    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("offline")  # conftest: no downloads, no DEPTHLAB_DATA, an empty cache
 
 
 def test_pytorch_example_has_21840_parameters():

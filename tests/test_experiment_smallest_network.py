@@ -12,11 +12,7 @@ TINY = {"datasets": ["digits"], "n_train": [600], "heldout_targets": [0.85], "de
         "n_seeds": 2, "epochs": 15, "mixture_components": 3, "mixture_iter": 10}
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
-    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("offline")  # conftest: no downloads, no DEPTHLAB_DATA, an empty cache
 
 
 def run(tmp_path, **overrides):

@@ -41,6 +41,15 @@ def divergence_counted():
 
     return check
 
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No downloads, no DEPTHLAB_DATA, an empty cache: a test sees only the data it passes explicitly."""
+    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
+    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def result(request):
     """The --quick run of the test module's `EXPERIMENT`, computed once per module (the shared experiment fixture)."""

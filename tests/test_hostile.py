@@ -162,7 +162,7 @@ CLI_CASES = [
     Case("run --set quick=true", lambda t: [*RUN, "--set", "quick=true"], 2, "--set quick"),
     Case("sweep --set quick=true", lambda t: [*SWEEP, "--set", "quick=true"], 2, "--set quick"),
     Case("--out is a file", lambda t: [*RUN, "--out", str(_file(t))], 2, "is a file, not a folder"),
-    Case("--out under a file", lambda t: [*RUN, "--out", str(_file(t) / "runs")], 2, "cannot be written"),
+    Case("--out under a file", lambda t: [*RUN, "--out", str(_file(t) / "runs")], 2, "lies under the file"),
     Case("report --out a directory", lambda t: (main([*RUN, "--out", str(t / "runs")]),
                                                ["report", "--runs", str(t / "runs"), "--out", str(t)])[1], 2,
          "is a directory"),

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from scipy import optimize
 
-from depthlab.checks import as_tensor, check_int
+from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.train import NetworkBatch, fit_many
 
 
@@ -93,7 +93,7 @@ def _load_outcomes(path: Path | None, identity: dict[str, Any], n_models: int) -
         return empty
     saved = json.loads(path.read_text())
     if saved.get("identity") != identity:
-        raise ValueError(
+        raise InputError(
             f"The outcome file {path} belongs to another capacity search (other models, pools or settings); "
             "delete it or choose another checkpoint folder."
         )
@@ -117,7 +117,7 @@ def _pools(x_pool, label_pool, n_models: int) -> tuple[torch.Tensor, torch.Tenso
     if x.ndim == 2:
         x = x.expand(n_models, *x.shape)
     if x.ndim != 3 or x.shape[0] != n_models or labels.shape != (n_models, x.shape[1]):
-        raise ValueError(
+        raise InputError(
             f"The 'x_pool' and 'label_pool' parameters must have shapes (n_max, D) or ({n_models}, n_max, D), and "
             f"({n_models}, n_max). Got {tuple(x_pool.shape)} and {tuple(labels.shape)} instead."
         )
@@ -169,10 +169,10 @@ def largest_fitted_n(
     n_max = x.shape[1]
     n_start = check_int(n_start, "n_start", 1)
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise ValueError(f"The 'tolerance' parameter must be a number in [0, 1). Got {tolerance!r} instead.")
+        raise InputError(f"The 'tolerance' parameter must be a number in [0, 1). Got {tolerance!r} instead.")
     for key in ("loss", "target_accuracy", "checkpoint"):
         if key in fit_options:
-            raise ValueError(f"The '{key}' option is fixed by largest_fitted_n (cross_entropy, 1.0, outcome file).")
+            raise InputError(f"The '{key}' option is fixed by largest_fitted_n (cross_entropy, 1.0, outcome file).")
     path = None if outcomes is None else Path(outcomes)
     identity = {"widths": widths, "seeds": seeds, "init": init, "n_start": n_start, "tolerance": tolerance,
                 "pools": _fingerprint(x, labels), "fit": {k: repr(v) for k, v in sorted(fit_options.items())}}
@@ -230,11 +230,11 @@ def linearly_separable(x, labels) -> bool:
     points = as_tensor(x, "x").numpy()
     y = np.asarray(labels).reshape(-1)
     if points.ndim != 2 or points.shape[0] != y.shape[0] or points.shape[0] < 1:
-        raise ValueError(f"The 'x' and 'labels' parameters must have shapes (N, D) and (N,) with N >= 1. "
+        raise InputError(f"The 'x' and 'labels' parameters must have shapes (N, D) and (N,) with N >= 1. "
                          f"Got {points.shape} and {y.shape} instead.")
     classes = np.unique(y)
     if classes.size > 2:
-        raise ValueError(f"The 'labels' parameter must hold at most 2 classes. Got {classes.size}.")
+        raise InputError(f"The 'labels' parameter must hold at most 2 classes. Got {classes.size}.")
     if classes.size == 1:
         return True
     sign = np.where(y == classes[1], 1.0, -1.0)  # (N,)

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params
+from depthlab.checks import InputError
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, warn
 from depthlab.data import DataNotFoundError, has_split, load_dataset
 from depthlab.grid import cells, map_cells
@@ -35,7 +36,7 @@ def _paired(config: dict[str, Any]) -> list[tuple[str, int, float]]:
     """(data set, n_train, held-out target) per data set; the three lists pair up one to one."""
     lengths = {k: len(config[k]) for k in ("datasets", "n_train", "heldout_targets")}
     if len(set(lengths.values())) != 1:
-        raise ValueError(f"The 'datasets', 'n_train' and 'heldout_targets' config keys must have one entry per data "
+        raise InputError(f"The 'datasets', 'n_train' and 'heldout_targets' config keys must have one entry per data "
                          f"set. Got lengths {lengths}.")
     return list(zip(config["datasets"], config["n_train"], config["heldout_targets"]))
 

@@ -136,14 +136,16 @@ def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) ->
 
 
 def check_writable(out: str | os.PathLike) -> Path:
-    """The output folder `out`, created if needed and probed with a staging file; a one-line CliError when it is
-    a file or cannot be written (checked before any experiment runs)."""
+    """The output folder `out`, checked before any experiment runs without creating anything: an existing folder
+    is probed with a staging file, a missing one needs a writable folder above it; a one-line CliError when it is
+    a file or cannot be written."""
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise CliError(f"--out {str(folder)!r} is a file, not a folder; choose a folder for the run folders.")
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        what = "is a file" if existing == folder else f"lies under the file {str(existing)!r}"
+        raise CliError(f"--out {str(folder)!r} {what}, not a folder; choose a folder for the run folders.")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = staging_path(folder / "probe")
+        probe = staging_path(existing / "probe")
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:

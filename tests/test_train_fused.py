@@ -96,6 +96,6 @@ def test_the_padding_columns_get_a_gradient_of_exactly_zero():
     work = fused.augment(batch.parameters())
     assert [tuple(w.shape) for w in work] == [(2, 9, 16), (2, 3, 16)]  # [Omega | beta | 0], P = 16
     _, _, grads = engine.loss_and_grads(work, x, y.expand(2, 30), "cross_entropy")
-    for w, grad, d in zip(work, grads, batch.widths[:-1]):
+    for grad, d in zip(grads, batch.widths[:-1]):
         assert torch.equal(grad[:, :, d + 1 :], torch.zeros_like(grad[:, :, d + 1 :]))  # exactly 0, not rounding
     assert all(torch.equal(a, b) for a, b in zip(fused.standard(work, batch.widths), batch.parameters()))

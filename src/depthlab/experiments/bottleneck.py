@@ -46,7 +46,7 @@ def _train_cell(ds: Dataset, cell: dict[str, Any], seed: int, config: dict[str, 
     hidden = config["hidden"]
     net = Network.random([ds.n_features, hidden, cell["width"], hidden, ds.n_classes], seed=seed)
     result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
-                 batch_size=config["batch_size"], seed=seed)
+                 batch_size=config["batch_size"], seed=seed, device=config["device"])
     train_accuracy = accuracy(result.net, ds.x, ds.y)
     return {"train_loss": result.final_loss, "train_accuracy": train_accuracy,
             "test_accuracy": accuracy(result.net, ds.x_test, ds.y_test),
@@ -213,6 +213,7 @@ EXPERIMENT = Experiment(
     claim=CLAIM + ": held-out accuracy vs bottleneck width, against intrinsic-dimension estimates.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "datasets": Key(["mnist", "fashion-mnist", "mnist1d"], rules.choice_list(DATASETS),
                         quick=["mnist1d", "digits"]),
         "n_train": Key(5000, rules.integer(10), quick=1500),

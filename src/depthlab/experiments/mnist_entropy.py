@@ -42,7 +42,8 @@ def _loss_spread(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Final training loss of D-w-C MLPs over several seeds per width (the overparam-variance library verb)."""
     ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=config["seed"])
     rows = final_losses_by_width(ds.x, ds.y, config["widths"], n_seeds=config["n_seeds"], seed=config["seed"],
-                                 n_classes=ds.n_classes, optimizer="adam", lr=config["lr"], steps=config["steps"])
+                                 n_classes=ds.n_classes, optimizer="adam", lr=config["lr"], steps=config["steps"],
+                                 device=config["device"])
     return rows, ds.describe()
 
 
@@ -152,6 +153,7 @@ EXPERIMENT = Experiment(
     claim="MNIST's binarized pixels carry about 191 bits; at 2 bits per weight that is ~95 weights (not neurons).",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "spread_dataset": Key("mnist1d", rules.choice(*DATASETS), quick="digits"),
         "widths": Key([2, 4, 8, 16, 32, 64], rules.int_list(1, min_length=2, distinct=True), quick=[2, 4, 8, 32]),
         "n_seeds": keys.n_seeds(10, quick=5, minimum=2),

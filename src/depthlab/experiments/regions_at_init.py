@@ -92,7 +92,7 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     net = Network.random([2, *config["picture_widths"], 2], init=_init(config), seed=seed)
     x, y = two_moons(config["n_train"], noise=0.1, seed=seed, bound=config["bound"])
     trained = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["train_lr"],
-                  steps=config["train_steps"], seed=seed, desc="train on moons").net
+                  steps=config["train_steps"], seed=seed, device=config["device"], desc="train on moons").net
     square = square_slice(2, config["bound"])
     before, after = partition_2d(net, square), partition_2d(trained.to(torch.float64), square)
     figure = Figure(figsize=(11, 5.2))
@@ -264,6 +264,7 @@ EXPERIMENT = Experiment(
           "neurons N (not exponentially in depth) and the distance to the nearest boundary scales as 1 / N.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "input_dim": Key(2, rules.integer(2)),
         "neurons": Key([48, 96, 144, 192, 288, 384], rules.int_list(1, min_length=2, distinct=True),
                        quick=[12, 24, 48, 96]),

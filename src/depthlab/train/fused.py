@@ -63,7 +63,8 @@ def row_blocks(n: int, most: int) -> list[tuple[int, int]]:
 
 # ------------------------------------------------------------------------------------------ layouts
 def augment(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """[Omega_0..Omega_K, beta_0..beta_K] (M, D_{k+1}, D_k) / (M, D_{k+1}) -> [(M, D_{k+1}, P_k)] = [Omega | beta | 0]."""
+    """[Omega_0..Omega_K, beta_0..beta_K], (M, D_{k+1}, D_k) and (M, D_{k+1}) -> [Omega_k | beta_k | 0] each
+    (M, D_{k+1}, P_k)."""
     n_layers = len(params) // 2
     out = []
     for omega, beta in zip(params[:n_layers], params[n_layers:]):

@@ -41,10 +41,9 @@ from matplotlib.figure import Figure
 from depthlab import grid as grids
 from depthlab.contracts import Experiment
 from depthlab.lab.config import parse_value
-from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
+from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor, collect
 from depthlab.lab.format import format_value
 from depthlab.lab.runs import to_jsonable
-from depthlab.progress import progress_bar
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")
 TAIL_COLUMNS: tuple[str, ...] = ("seconds", "status", "error", "run_dir")
@@ -404,7 +403,7 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     resumed = len(outcomes)
     tasks = [CellTask(c.index, spec.name, c.config, str(_cells_root(folder, c))) for c in cells
              if c.index not in outcomes]
-    _run_tasks(executor, tasks, outcomes, total=len(cells), desc=f"sweep {spec.name}")
+    collect(executor, tasks, outcomes, total=len(cells), desc=f"sweep {spec.name}")
     rows = [cell_row(cell, outcomes[cell.index], folder) for cell in cells]
     result = SweepOutcome(folder, rows, table_columns(rows), len(tasks), resumed,
                           [(c.label, outcomes[c.index].error) for c in cells if outcomes[c.index].status != "ok"])
@@ -413,22 +412,6 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     for metric in plots:
         _write_plot(metric, spec, rows, folder, result)
     return result
-
-
-def _run_tasks(executor: LocalExecutor | RayExecutor, tasks: Sequence[CellTask], outcomes: dict[int, CellOutcome],
-               total: int, desc: str) -> None:
-    bar = progress_bar(total=total, desc=desc, unit="cell", initial=total - len(tasks))
-    failed = 0
-    runs = executor.run(tasks)
-    try:
-        for index, outcome in runs:
-            outcomes[index] = outcome
-            failed += outcome.status != "ok"
-            bar.set_postfix_str(f"failed {failed}", refresh=False)
-            bar.update(1)
-    finally:
-        runs.close()
-        bar.close()
 
 
 def _write_plot(metric: str, spec: SweepSpec, rows: Sequence[dict[str, Any]], folder: Path,

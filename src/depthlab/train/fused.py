@@ -1,8 +1,8 @@
-"""A hand-written forward and backward for M stacked MLPs, one model at a time, with preallocated buffers.
+"""A hand-written forward and backward for M stacked MLPs, in chunks of models, with preallocated buffers.
 
 For the small networks depthlab trains, a training step's time goes to a few matrix products per layer
 and, around them, to autograd's bookkeeping, fresh allocations (page faults on every large tensor) and
-many small kernels. Here the step is written out in the transposed (W, N) layout with every buffer
+many small kernels. Here the step is written out in the transposed (M, W, N) layout with every buffer
 allocated once per run and every product writing into it (`out=`):
 
     forward   z_{k+1} = [Omega_k | beta_k | 0] [h_k; 1; 0]          (D_{k+1}, R)
@@ -17,9 +17,11 @@ padding columns meet zero rows, so their gradient is exactly 0 and every element
 momentum, Adam, weight decay) keeps them at 0. The loss gradient is written in closed form; rows are
 processed in blocks (`row_block`, by shape only) whose gradients add up.
 
-Models are processed one after another with the same kernels on the same shapes, so model m's numbers do
-not depend on M or on the other models: a model trained alone and in any batch is bit-identical
-(tests/test_train_fused.py). Tested against autograd. Applies to ReLU, leaky ReLU and identity MLPs.
+Models run in chunks sized by their shape alone (one model at a time for the Fig. 20.2 nets, dozens at once for
+tiny ones), each chunk's layer one batched product; a model's numbers do not depend on M or on the other
+models, so a model trained alone and in any batch is bit-identical (tests/test_train_fused.py, where the batched
+product computes each matrix as the single product does). Tested against autograd. Applies to ReLU, leaky ReLU
+and identity MLPs.
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ def row_block(widths: Sequence[int], element_size: int) -> int:
     """Most rows per block for widths [D_i, ..., D_o]: the widest activation buffer (P, rows) stays near
     CHUNK_BYTES. By shape only, never M, so a model's numbers are the same alone and in any batch."""
     return max(MIN_ROWS, CHUNK_BYTES // (max(padded(w) for w in widths[:-1]) * element_size))
+
+
+def model_chunk(widths: Sequence[int], rows: int, element_size: int) -> int:
+    """How many models run together (one batched product per layer): the chunk's widest activation buffer
+    (G, P, rows) stays near CHUNK_BYTES. By shape only: a model's numbers are the same alone and in any batch
+    when the batched product computes each matrix as the single product would (tested on this CPU)."""
+    return max(1, CHUNK_BYTES // (max(padded(w) for w in widths[:-1]) * rows * element_size))
 
 
 def row_blocks(n: int, most: int) -> list[tuple[int, int]]:
@@ -102,16 +111,19 @@ class FusedMLP:
     negative_slope : float
     dtype, device : of the parameters and data.
 
-    The buffers (one row block's activations and deltas) are allocated on first use and reused; the
-    augmented input is rebuilt only when a new x comes in.
+    Models run in chunks of G (`model_chunk`: 1 for the Fig. 20.2 models, all 64 of 64 small nets on 256
+    rows), rows in blocks (`row_block`), both chosen from the shape alone. The buffers (one chunk's and
+    block's activations and deltas) are allocated on first use and reused; the augmented input is rebuilt
+    only when a new x comes in.
     """
 
     def __init__(self, widths: Sequence[int], activation: str, negative_slope: float, dtype: torch.dtype,
                  device: torch.device | str = "cpu") -> None:
         self.widths, self.activation, self.slope = list(widths), activation, float(negative_slope)
         self.dtype, self.device = dtype, torch.device(device)
-        self.most_rows = row_block(self.widths, torch.empty((), dtype=dtype).element_size())
-        self._rows = 0
+        self.element_size = torch.empty((), dtype=dtype).element_size()
+        self.most_rows = row_block(self.widths, self.element_size)
+        self._shape = (0, 0)
         self._x: torch.Tensor | None = None
         self._x_version = -1
         self._x_aug: torch.Tensor | None = None
@@ -123,24 +135,32 @@ class FusedMLP:
         return cls(batch.widths, batch.activation, batch.negative_slope, dtype, device)
 
     # -------------------------------------------------------------- buffers
-    def _buffers(self, rows: int) -> None:
-        """Activation buffers [h_k; 1; 0] (P_k, rows), deltas (D_k, rows), output scratch, for `rows` rows."""
-        if rows <= self._rows:
+    def _plan(self, n: int) -> tuple[list[tuple[int, int]], int]:
+        """(row blocks, models per chunk) for n rows; the buffers sized for them."""
+        blocks = row_blocks(n, self.most_rows)
+        rows = blocks[0][1] - blocks[0][0]
+        chunk = model_chunk(self.widths, rows, self.element_size)
+        self._buffers(chunk, rows)
+        return blocks, chunk
+
+    def _buffers(self, chunk: int, rows: int) -> None:
+        """Activation buffers [h_k; 1; 0] (G, P_k, rows), deltas (G, D_k, rows), output scratch."""
+        if self._shape[0] >= chunk and self._shape[1] >= rows:
             return
         options = {"dtype": self.dtype, "device": self.device}
         hidden = self.widths[1:-1]
-        self.h = [torch.zeros(padded(d), rows, **options) for d in hidden]  # h[k - 1] is h_k
+        self.h = [torch.zeros(chunk, padded(d), rows, **options) for d in hidden]  # h[k - 1] is h_k
         for h, d in zip(self.h, hidden):
-            h[d].fill_(1.0)
-        self.delta = [torch.empty(d, rows, **options) for d in hidden]
-        self.scale = [torch.empty(d, rows, **options) for d in hidden] if self.activation == "leaky_relu" else []
+            h[:, d].fill_(1.0)
+        self.delta = [torch.empty(chunk, d, rows, **options) for d in hidden]
+        self.scale = [torch.empty(chunk, d, rows, **options) for d in hidden] if self.activation == "leaky_relu" else []
         d_out = self.widths[-1]
-        self.out = torch.empty(d_out, rows, **options)
-        self.grad_out = torch.empty(d_out, rows, **options)
-        self.top = torch.empty(rows, **options)
-        self.total = torch.empty(rows, **options)
-        self.minus_one = torch.full((1, rows), -1.0, **options)
-        self._rows = rows
+        self.out = torch.empty(chunk, d_out, rows, **options)
+        self.grad_out = torch.empty(chunk, d_out, rows, **options)
+        self.top = torch.empty(chunk, 1, rows, **options)
+        self.total = torch.empty(chunk, 1, rows, **options)
+        self.minus_one = torch.full((chunk, 1, rows), -1.0, **options)
+        self._shape = (chunk, rows)
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
         """[x^T; 1; 0], rebuilt only for a new or changed x."""
@@ -154,68 +174,73 @@ class FusedMLP:
             self._grads = [torch.empty_like(w) for w in work]
         return self._grads
 
+    @staticmethod
+    def _chunk_input(x_aug: torch.Tensor, models: slice, rows: slice) -> torch.Tensor:
+        """A chunk's block of the augmented input: (G, P_0, rows), shared inputs broadcast over the chunk."""
+        g = models.stop - models.start
+        return x_aug[:, rows].expand(g, -1, -1) if x_aug.ndim == 2 else x_aug[models, :, rows]
+
     # -------------------------------------------------------------- forward
-    def _forward_block(self, weights: Sequence[torch.Tensor], h0: torch.Tensor, rows: int) -> torch.Tensor:
-        """One model's output (D_o, rows) on one block; the hidden buffers hold a[z_k] (and a'(z_k) for leaky)."""
+    def _forward_block(self, weights: Sequence[torch.Tensor], h0: torch.Tensor) -> torch.Tensor:
+        """A chunk's output (G, D_o, rows) on one block; the hidden buffers hold a[z_k] (and a'(z_k) for leaky)."""
+        g, _, rows = h0.shape
         h = h0
         last = len(weights) - 1
         for k, omega in enumerate(weights):
             if k == last:
-                return torch.mm(omega, h, out=self.out[:, :rows])
+                return torch.bmm(omega, h, out=self.out[:g, :, :rows])
             d = self.widths[k + 1]
-            z = self.h[k][:d, :rows]
-            torch.mm(omega, h, out=z)
+            z = self.h[k][:g, :d, :rows]
+            torch.bmm(omega, h, out=z)
             self._activate_(z, k)
-            h = self.h[k][:, :rows]
+            h = self.h[k][:g, :, :rows]
         raise AssertionError("unreachable")
 
     def _activate_(self, z: torch.Tensor, k: int) -> None:
         if self.activation == "relu":
             z.clamp_min_(0.0)
         elif self.activation == "leaky_relu":
-            scale = self.scale[k][:, : z.shape[1]]
+            scale = self.scale[k][: z.shape[0], :, : z.shape[2]]
             scale.fill_(self.slope).masked_fill_(z > 0, 1.0)  # in z's dtype (a float32 slope would round)
             z.mul_(scale)
 
     def forward(self, work: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """Outputs (M, N, D_o) of the M models by the training step's arithmetic. x: (N, D_i) or (M, N, D_i)."""
         x_aug = self._input(x)
-        n = x.shape[-2]
-        blocks = row_blocks(n, self.most_rows)
-        self._buffers(blocks[0][1] - blocks[0][0])
-        out = torch.empty(len(work[0]), self.widths[-1], n, dtype=self.dtype, device=self.device)
+        n, m_count = x.shape[-2], len(work[0])
+        blocks, chunk = self._plan(n)
+        out = torch.empty(m_count, self.widths[-1], n, dtype=self.dtype, device=self.device)
         with torch.no_grad():
-            for m in range(len(work[0])):
-                weights = [w[m] for w in work]
-                x_m = x_aug if x_aug.ndim == 2 else x_aug[m]
+            for first in range(0, m_count, chunk):
+                models = slice(first, min(first + chunk, m_count))
+                weights = [w[models] for w in work]
                 for start, stop in blocks:
-                    out[m, :, start:stop] = self._forward_block(weights, x_m[:, start:stop], stop - start)
+                    h0 = self._chunk_input(x_aug, models, slice(start, stop))
+                    out[models, :, start:stop] = self._forward_block(weights, h0)
         return out.transpose(1, 2)
 
     # -------------------------------------------------------------- loss
     def _loss_gradient(self, out: torch.Tensor, y: torch.Tensor, loss: str, n: int):
-        """(loss share, correct rows or None, d loss / d out (D_o, rows)) of one block, for a mean over n rows.
-
-        out: (D_o, rows); y: (rows,) class indices or (rows, D_o) targets.
-        """
-        rows = out.shape[1]
-        grad = self.grad_out[:, :rows]
+        """(loss shares (G,), correct rows (G,) or None, d loss / d out (G, D_o, rows)) of one block, for a mean
+        over n rows. out: (G, D_o, rows); y: (G, rows) class indices or (G, rows, D_o) targets."""
+        g, d_out, rows = out.shape
+        grad = self.grad_out[:g, :, :rows]
         if loss == "cross_entropy":
-            top = torch.amax(out, dim=0, out=self.top[:rows])  # (rows,)
+            top = torch.amax(out, dim=1, keepdim=True, out=self.top[:g, :, :rows])  # (G, 1, rows)
             torch.sub(out, top, out=grad).exp_()  # one exp for the loss and the softmax
-            total = torch.sum(grad, dim=0, out=self.total[:rows])
-            index = y[None]  # (1, rows)
-            share = (total.log() + top - out.gather(0, index)).sum() / n
-            correct = (first_argmax(out, 0) == y).sum()
-            grad.div_(total).scatter_add_(0, index, self.minus_one[:, :rows]).div_(n)
-            return share, correct, grad
-        torch.sub(out, y.T, out=grad)  # (D_o, rows)
+            total = torch.sum(grad, dim=1, keepdim=True, out=self.total[:g, :, :rows])
+            index = y[:, None, :]  # (G, 1, rows)
+            shares = (total.log() + top - out.gather(1, index)).sum(dim=(1, 2)) / n
+            correct = (first_argmax(out, 1) == y).sum(dim=1)
+            grad.div_(total).scatter_add_(1, index, self.minus_one[:g, :, :rows]).div_(n)
+            return shares, correct, grad
+        torch.sub(out, y.transpose(1, 2), out=grad)  # (G, D_o, rows)
         if loss == "mse":
-            share = grad.square().sum() / (n * out.shape[0])
-            return share, None, grad.mul_(2.0 / (n * out.shape[0]))
-        share = 0.5 * grad.square().sum() / n  # mse_logits
-        correct = (first_argmax(out, 0) == first_argmax(y, 1)).sum()
-        return share, correct, grad.div_(n)
+            shares = grad.square().sum(dim=(1, 2)) / (n * d_out)
+            return shares, None, grad.mul_(2.0 / (n * d_out))
+        shares = 0.5 * grad.square().sum(dim=(1, 2)) / n  # mse_logits
+        correct = (first_argmax(out, 1) == first_argmax(y, 2)).sum(dim=1)
+        return shares, correct, grad.div_(n)
 
     # -------------------------------------------------------------- one step
     def loss_and_grads(self, work: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss: str):
@@ -232,47 +257,48 @@ class FusedMLP:
         The gradient buffers are reused from step to step: read them before the next call.
         """
         x_aug = self._input(x)
-        n = x.shape[-2]
-        blocks = row_blocks(n, self.most_rows)
-        self._buffers(blocks[0][1] - blocks[0][0])
+        n, m_count = x.shape[-2], len(work[0])
+        blocks, chunk = self._plan(n)
         grads = self._grad_buffers(work)
-        m_count = len(work[0])
         losses = torch.zeros(m_count, dtype=self.dtype, device=self.device)
         correct = torch.zeros(m_count, dtype=torch.long, device=self.device)
         with torch.no_grad():
-            for m in range(m_count):
-                weights, g = [w[m] for w in work], [gr[m] for gr in grads]
-                x_m = x_aug if x_aug.ndim == 2 else x_aug[m]
+            for first in range(0, m_count, chunk):
+                models = slice(first, min(first + chunk, m_count))
+                weights, g = [w[models] for w in work], [gr[models] for gr in grads]
                 for b, (start, stop) in enumerate(blocks):
-                    share, right = self._block(weights, g, x_m[:, start:stop], y[m, start:stop], loss, n, b == 0)
-                    losses[m] += share
+                    rows = slice(start, stop)
+                    shares, right = self._block(weights, g, self._chunk_input(x_aug, models, rows), y[models, rows],
+                                                loss, n, b == 0)
+                    losses[models] += shares
                     if right is not None:
-                        correct[m] += right
+                        correct[models] += right
         accuracy = None if loss == "mse" else correct.double() / n
         return losses, accuracy, grads
 
     def _block(self, weights, grads, h0: torch.Tensor, y: torch.Tensor, loss: str, n: int, first: bool):
-        """Forward, loss and backward of one model on one block; gradients written (first) or added."""
-        rows = h0.shape[1]
-        out = self._forward_block(weights, h0, rows)
-        share, correct, delta = self._loss_gradient(out, y, loss, n)
+        """Forward, loss and backward of one chunk on one block; gradients written (first block) or added."""
+        g, _, rows = h0.shape
+        out = self._forward_block(weights, h0)
+        shares, correct, delta = self._loss_gradient(out, y, loss, n)
         for k in range(len(weights) - 1, -1, -1):
-            h_in = h0 if k == 0 else self.h[k - 1][:, :rows]  # [h_k; 1; 0]
+            h_in = h0 if k == 0 else self.h[k - 1][:g, :, :rows]  # [h_k; 1; 0]
             if first:
-                torch.mm(delta, h_in.T, out=grads[k])
+                torch.bmm(delta, h_in.transpose(1, 2), out=grads[k])
             else:
-                grads[k].addmm_(delta, h_in.T)
+                grads[k].baddbmm_(delta, h_in.transpose(1, 2))
             if k == 0:
                 break
             d = self.widths[k]
-            below = self.delta[k - 1][:, :rows]
-            torch.mm(weights[k][:, :d].T, delta, out=below)  # Omega_k^T delta_{k+1}
+            below = self.delta[k - 1][:g, :, :rows]
+            torch.bmm(weights[k][:, :, :d].transpose(1, 2), delta, out=below)  # Omega_k^T delta_{k+1}
             if self.activation == "relu":  # relu's backward kernel: delta where h > 0, else 0
-                torch.ops.aten.threshold_backward.grad_input(below, self.h[k - 1][:d, :rows], 0.0, grad_input=below)
+                torch.ops.aten.threshold_backward.grad_input(below, self.h[k - 1][:g, :d, :rows], 0.0,
+                                                            grad_input=below)
             elif self.activation == "leaky_relu":
-                below.mul_(self.scale[k - 1][:, :rows])
+                below.mul_(self.scale[k - 1][:g, :, :rows])
             delta = below
-        return share, correct
+        return shares, correct
 
 
 # ------------------------------------------------------------------------------------------ functional forms

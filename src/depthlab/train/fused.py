@@ -33,8 +33,9 @@ import torch
 from depthlab.train.losses import first_argmax
 
 MANUAL_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "identity")
-PAD = 16  # the inner dimension D_k + 1 of every product is rounded up to a multiple of this (AVX-512: 16 floats)
-CHUNK_BYTES = 4 * 2**20  # a row block's widest activation (P, R) stays near this
+PAD = 8  # the inner dimension D_k + 1 of every product is rounded up to a multiple of this (8: tuned here)
+CHUNK_BYTES = 2**20  # a row block's widest activation buffer (P, R) stays near this (one core's L2 here)
+MODELS_BYTES = 4 * 2**20  # a chunk of models' widest buffer (G, P, R) stays near this (tiny nets: many at once)
 MIN_ROWS = 256  # row blocks are never smaller than this (small products lose more than the cache gains)
 
 
@@ -58,9 +59,9 @@ def row_block(widths: Sequence[int], element_size: int) -> int:
 
 def model_chunk(widths: Sequence[int], rows: int, element_size: int) -> int:
     """How many models run together (one batched product per layer): the chunk's widest activation buffer
-    (G, P, rows) stays near CHUNK_BYTES. By shape only: a model's numbers are the same alone and in any batch
+    (G, P, rows) stays near MODELS_BYTES. By shape only: a model's numbers are the same alone and in any batch
     when the batched product computes each matrix as the single product would (tested on this CPU)."""
-    return max(1, CHUNK_BYTES // (max(padded(w) for w in widths[:-1]) * rows * element_size))
+    return max(1, MODELS_BYTES // (max(padded(w) for w in widths[:-1]) * rows * element_size))
 
 
 def row_blocks(n: int, most: int) -> list[tuple[int, int]]:

@@ -145,3 +145,12 @@ def test_every_training_experiment_takes_a_device():
                 "width-profile"}
     with_device = {e.name for e in experiments.all_experiments() if "device" in e.keys}
     assert with_device == training
+
+
+def test_resnet_depth_groups_on_a_pool_give_the_numbers_of_the_run(tmp_path, capsys):
+    argv = ["run", "resnet-depth", "--quick", "--set", "checkpoint_dir=off", "--set", "steps=40", "--json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--out", str(tmp_path / "b"), "--executor", "local", "--workers", "2"]) == 0
+    pooled = json.loads(capsys.readouterr().out)
+    assert pooled["metrics"] == alone["metrics"] and "plain_loss_by_depth" in pooled["metrics"]

@@ -19,7 +19,7 @@ import time
 import torch
 
 from depthlab.construct.memorize import memorize
-from depthlab.stack import StackedNetwork
+from depthlab.models.stack import StackedNetwork
 
 
 def load_points(n: int, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor, str]:

@@ -24,3 +24,28 @@ def data_dir() -> Path:
     if not (path / "mnist").is_dir():
         pytest.skip(f"real data not found at {path}; set DEPTHLAB_DATA")
     return path
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No downloads, no DEPTHLAB_DATA, an empty cache: a test sees only the data it passes explicitly."""
+    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
+    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def result(request):
+    """The --quick run of the test module's `EXPERIMENT`, computed once per module (the shared experiment fixture)."""
+    experiment = request.module.EXPERIMENT
+    return experiment.run(experiment.config(quick=True))
+
+
+@pytest.fixture(scope="module")
+def run(request, tmp_path_factory):
+    """(config, Result, checkpoint folder) of the test module's `EXPERIMENT` at --quick size, checkpointing into a
+    fresh folder: the shared fixture of the experiments that checkpoint."""
+    experiment = request.module.EXPERIMENT
+    folder = tmp_path_factory.mktemp("checkpoints")
+    config = experiment.config(quick=True, checkpoint_dir=str(folder))
+    return config, experiment.run(config), folder

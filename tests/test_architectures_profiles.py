@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from depthlab import Network
 from depthlab.architectures import mlp_params, narrow_index, profile_widths, residual_params
-from depthlab.residual import ResidualNetwork
+from depthlab.models.residual import ResidualNetwork
 
 PROFILE = st.sampled_from(["constant", "growing", "shrinking"])
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depthlab.construct.reshape import min_width, shallow_to_deep
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def _shallow(d: int, n: int, c: int, seed: int) -> Network:

@@ -7,12 +7,7 @@ import pytest
 from depthlab.data import DataNotFoundError
 from depthlab.experiments import get
 
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
-    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("offline")  # conftest: no downloads, no DEPTHLAB_DATA, an empty cache
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,6 @@ from depthlab.experiments import get
 EXPERIMENT = get("depth-efficiency")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_exact_metrics(result):
     m = result.metrics

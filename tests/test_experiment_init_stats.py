@@ -12,10 +12,6 @@ from depthlab.init import trunc_normal_variance_factor
 EXPERIMENT = get("init-stats")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_metrics_keys_and_values(result):
     m = result.metrics

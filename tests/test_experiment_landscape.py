@@ -12,10 +12,6 @@ from depthlab.experiments.landscape import MODELS
 EXPERIMENT = get("landscape")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_metrics_keys_and_values(result):
     m = result.metrics

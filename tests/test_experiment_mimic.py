@@ -13,12 +13,6 @@ EXPERIMENT = get("mimic")
 KINDS = ("teacher", "ensemble", "mimic", "direct", "mimic_large")
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("checkpoints")
-    config = EXPERIMENT.config(quick=True, checkpoint_dir=str(folder))
-    return config, EXPERIMENT.run(config), folder
-
 
 def test_metrics_keys_values_and_sizes(run):
     config, result, folder = run

@@ -10,10 +10,6 @@ from depthlab.grid import smallest_reaching
 EXPERIMENT = get("multiplication")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_metrics_keys(result):
     config = EXPERIMENT.config(quick=True)

@@ -9,12 +9,6 @@ from depthlab.experiments import get
 EXPERIMENT = get("random-labels")
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("checkpoints")
-    config = EXPERIMENT.config(quick=True, checkpoint_dir=str(folder))
-    return config, EXPERIMENT.run(config), folder
-
 
 def test_metrics_keys_and_parameter_counts(run):
     config, result, _ = run

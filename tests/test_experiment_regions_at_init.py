@@ -12,10 +12,6 @@ from depthlab.regions.density import equal_neuron_widths
 EXPERIMENT = get("regions-at-init")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_quick_config_splits_every_n_evenly():
     config = EXPERIMENT.config(quick=True)

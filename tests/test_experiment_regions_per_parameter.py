@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from depthlab.experiments import get
 from depthlab.regions import mlp_params, udl_max_regions, zaslavsky
 
 EXPERIMENT = get("regions-per-parameter")
 
-
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
 
 
 def test_published_counts(result):

@@ -14,12 +14,6 @@ from depthlab.seeds import derive_seed
 EXPERIMENT = get("resnet-depth")
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("checkpoints")
-    config = EXPERIMENT.config(quick=True, checkpoint_dir=str(folder))
-    return config, EXPERIMENT.run(config), folder
-
 
 def test_metrics_keys_and_values(run):
     config, result, folder = run

@@ -12,10 +12,6 @@ from depthlab.signal import chi_1, raghu_growth_factor
 EXPERIMENT = get("trajectory-length")
 
 
-@pytest.fixture(scope="module")
-def result():
-    return EXPERIMENT.run(EXPERIMENT.config(quick=True))
-
 
 def test_metrics_keys_and_values(result):
     m = result.metrics

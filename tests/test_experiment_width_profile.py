@@ -14,12 +14,6 @@ from depthlab.seeds import derive_seed
 EXPERIMENT = get("width-profile")
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("checkpoints")
-    config = EXPERIMENT.config(quick=True, checkpoint_dir=str(folder))
-    return config, EXPERIMENT.run(config), folder
-
 
 def _per_seed(result, profile: str, key: str) -> list[float]:
     return [row[key] for row in result.tables["profiles"] if row["profile"] == profile]

@@ -1,4 +1,4 @@
-"""depthlab.info: pixel entropy (both variants), PCA dimension, TwoNN and MLE intrinsic dimension."""
+"""depthlab.info: pixel entropies, the mixture bound, label bits, MacKay's capacity, PCA / TwoNN / MLE dimension."""
 
 from __future__ import annotations
 
@@ -9,15 +9,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from depthlab import Network
 from depthlab.data import load_mnist
 from depthlab.info import (
+    BernoulliMixture,
+    binarization_threshold,
+    binary_entropy_bits,
+    capacity_weights,
+    empirical_label_bits,
+    fit_bernoulli_mixture,
+    histogram_entropy_bits,
+    independent_pixel_entropy,
+    label_bits,
+    mackay_capacity_bits,
+    mixture_bound,
     mle_dimension,
     n_duplicates,
     pca_dimension,
     pca_variance_curve,
     pixel_entropy_bits,
+    pixel_measures,
     pixel_on_probability,
+    plogp_sum_bits,
+    pytorch_example_net,
     twonn_dimension,
+    value_range,
 )
 
 
@@ -67,6 +83,124 @@ def test_entropy_bad_input():
         pixel_entropy_bits(np.zeros((2, 3)), kind="shannon")
     with pytest.raises(ValueError, match="'images' parameter must have shape"):
         pixel_entropy_bits(np.zeros(3))
+
+
+def test_each_named_quantity_by_hand():
+    p = np.array([0.0, 0.75, 0.5, 0.25])  # the 4-pixel images above
+    h = lambda q: -q * math.log2(q) - (1 - q) * math.log2(1 - q)  # noqa: E731
+    assert plogp_sum_bits(p) == pytest.approx(0.75 * math.log2(4 / 3) + 0.5 + 0.5, abs=1e-12)
+    q = p / p.sum()  # 0, 1/2, 1/3, 1/6
+    assert histogram_entropy_bits(p) == pytest.approx(0.5 + math.log2(3) / 3 + math.log2(6) / 6, abs=1e-12)
+    assert q.sum() == pytest.approx(1.0)
+    assert np.allclose(binary_entropy_bits(p), [0.0, h(0.75), 1.0, h(0.25)], atol=1e-12)
+    assert independent_pixel_entropy(p) == pytest.approx(1.0 + 2 * h(0.25), abs=1e-12)
+    assert histogram_entropy_bits(np.full(784, 0.3)) == pytest.approx(math.log2(784), abs=1e-9)  # its maximum
+    m = pixel_measures(np.array([[0, 5, 0, 7], [0, 5, 9, 0], [0, 0, 3, 0], [0, 5, 0, 0]]))
+    assert np.allclose(m.p, p) and m.threshold == 0.0 and m.n_images == 4
+    assert m.independent_pixel_bits == pytest.approx(independent_pixel_entropy(p))
+
+
+def test_thresholds_are_judged_against_the_data_range():
+    assert value_range(np.array([[0.0, 0.4]])) == (0.0, 1.0)
+    assert value_range(np.array([[0, 200]])) == (0.0, 255.0)
+    assert value_range(np.array([[-1.0, 3.0]])) == (-1.0, 3.0)
+    assert binarization_threshold(np.array([[0.0, 0.4]])) == 0.0
+    signals = np.array([[-1.0, 0.5, 3.0], [0.2, -0.4, 1.0]])
+    assert binarization_threshold(signals, 0.0) == 0.0
+    assert pixel_on_probability(signals, 0.0).tolist() == [0.5, 0.5, 1.0]
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\] or \[0, 255\] when no threshold is stated") as info:
+        pixel_on_probability(signals)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"'threshold' parameter must be a number in the data's range \[-1, 3\)"):
+        pixel_on_probability(signals, threshold=3.0)  # at the top nothing is on
+    with pytest.raises(ValueError, match=r"data's range \[0, 1\) .*Got 2 instead"):
+        pixel_entropy_bits(np.array([[0.0, 0.4]]), threshold=2)
+    with pytest.raises(ValueError, match="empty data set"):
+        pixel_measures(np.zeros((0, 4)))
+
+
+def test_label_bits_by_hand_and_single_class_refused():
+    assert label_bits(10, 2) == 10.0 and label_bits(3, 8) == pytest.approx(9.0)
+    assert empirical_label_bits([0, 1, 1, 1]) == pytest.approx(4 * (0.25 * 2 + 0.75 * math.log2(4 / 3)))
+    assert empirical_label_bits(np.repeat(np.arange(10), 7)) == pytest.approx(label_bits(70, 10))  # balanced
+    with pytest.raises(ValueError, match="single class carries no label information"):
+        label_bits(10, 1)
+    with pytest.raises(ValueError, match="at least 2 classes .*Got only class 4"):
+        empirical_label_bits([4, 4, 4])
+    with pytest.raises(ValueError, match="empty data set"):
+        empirical_label_bits([])
+
+
+def test_mackay_capacity_counts_weights():
+    net = Network.random([2, 3, 1], seed=0)  # (2 + 1) 3 + (3 + 1) 1 = 13 parameters
+    assert mackay_capacity_bits(net) == 26.0
+    assert mackay_capacity_bits(pytorch_example_net()) == 2 * 21_840
+    assert mackay_capacity_bits(net.to_torch()) == 26.0 and mackay_capacity_bits(7) == 14.0
+    assert capacity_weights(mackay_capacity_bits(net)) == 13.0
+    with pytest.raises(ValueError, match="'net' parameter must be a depthlab Network, a torch module or"):
+        mackay_capacity_bits("big")
+
+
+# ---------------------------------------------------------------------------------------------- mixture bound
+
+
+def test_one_component_is_closed_form_and_codes_by_hand():
+    x = np.array([[1, 0, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float)
+    model = fit_bernoulli_mixture(x, n_components=1, pseudocount=0.5)
+    expected = (x.sum(axis=0) + 0.5) / (4 + 1)  # (3.5, 1.5, 1.5) / 5
+    assert np.allclose(model.probs, [expected]) and model.weights.tolist() == [1.0] and model.converged
+    bits = model.bits_per_image(np.array([[1.0, 1.0, 0.0]]))
+    assert bits[0] == pytest.approx(-math.log2(0.7 * 0.3 * 0.7), abs=1e-12)
+
+
+def test_mixture_code_length_by_hand():
+    model = BernoulliMixture(np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.7]]), (), 0, True)
+    p = 0.5 * 0.9 * 0.9 + 0.5 * 0.2 * 0.3  # x = (1, 0)
+    assert model.bits_per_image(np.array([[1.0, 0.0]]))[0] == pytest.approx(-math.log2(p), abs=1e-12)
+    with pytest.raises(ValueError, match="must be binary"):
+        model.bits_per_image(np.array([[0.5, 0.0]]))
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        model.bits_per_image(np.ones((1, 3)))
+
+
+def two_prototypes(n: int, seed: int) -> np.ndarray:
+    """Binary images (n, 40) from two well-separated prototypes with 5% pixel noise."""
+    rng = np.random.default_rng(seed)
+    prototypes = np.array([[1] * 20 + [0] * 20, [0] * 20 + [1] * 20], dtype=float)
+    images = prototypes[rng.integers(0, 2, size=n)]
+    flips = rng.random(images.shape) < 0.05
+    return np.where(flips, 1 - images, images)
+
+
+def test_mixture_finds_structure_the_independent_bound_misses():
+    train, heldout = two_prototypes(600, 0), two_prototypes(300, 1)
+    bound = mixture_bound(train, heldout, n_components=2, seed=0)
+    h = -0.05 * math.log2(0.05) - 0.95 * math.log2(0.95)
+    true_entropy = 1 + 40 * h  # which prototype (1 bit) + independent flips
+    assert bound.independent_bits_per_image == pytest.approx(40.0, abs=0.5)  # every pixel looks like a coin
+    assert bound.bits_per_image < 0.55 * bound.independent_bits_per_image
+    assert true_entropy - 0.5 < bound.bits_per_image < true_entropy + 1.0  # an upper bound, up to sampling
+    assert bound.ci[0] <= bound.bits_per_image <= bound.ci[1]
+    assert (bound.n_train, bound.n_heldout, bound.n_components) == (600, 300, 2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 10_000))
+def test_em_never_lowers_its_objective(k, seed):
+    x = np.random.default_rng(seed).integers(0, 2, size=(30, 6)).astype(float)
+    model = fit_bernoulli_mixture(x, n_components=k, seed=seed, max_iter=30, tol=1e-12)
+    assert np.all(np.diff(model.objective) >= -1e-9)
+    assert model.weights.sum() == pytest.approx(1.0) and np.all((model.probs > 0) & (model.probs < 1))
+    assert np.all(np.isfinite(model.bits_per_image(x)))
+
+
+def test_mixture_bad_input():
+    with pytest.raises(ValueError, match="'n_components' parameter must be an int >= 1"):
+        fit_bernoulli_mixture(np.ones((3, 2)), n_components=0)
+    with pytest.raises(ValueError, match="'pseudocount' parameter must be a number > 0"):
+        fit_bernoulli_mixture(np.ones((3, 2)), pseudocount=0)
+    with pytest.raises(ValueError, match="'heldout_images' parameter must have 2 pixels"):
+        mixture_bound(np.ones((3, 2)), np.ones((3, 4)))
 
 
 def test_mnist_t10k_entropy_matches_the_published_plogp_figure(data_dir):

@@ -140,9 +140,9 @@ def test_experiments_without_groups_or_training_say_so(tmp_path, capsys):
 
 
 def test_every_training_experiment_takes_a_device():
-    training = {"bottleneck", "depth-efficiency", "depth-sweep", "landscape", "memorize", "mimic", "mnist-entropy",
-                "multiplication", "overparam-variance", "random-labels", "regions-at-init", "resnet-depth",
-                "width-profile"}
+    training = {"bottleneck", "capacity", "depth-efficiency", "depth-sweep", "landscape", "memorize", "mimic",
+                "mnist-entropy", "multiplication", "overparam-variance", "random-labels", "regions-at-init",
+                "resnet-depth", "smallest-network", "width-profile"}
     with_device = {e.name for e in experiments.all_experiments() if "device" in e.keys}
     assert with_device == training
 

@@ -18,8 +18,8 @@ from depthlab.landscape import (
     network_at,
     parameters_of,
 )
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
 from depthlab.train import accuracy, evaluate_loss, fit
 
 

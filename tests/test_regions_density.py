@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import bisect_pattern_changes_1d, count_regions_1d, distance_to_boundary, partition_2d
 from depthlab.regions.density import (
     boundary_length_per_area,

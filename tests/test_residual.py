@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from depthlab.residual import ResidualBatch, ResidualMLP, ResidualNetwork
+from depthlab.models.residual import ResidualBatch, ResidualMLP, ResidualNetwork
 from depthlab.train import fit, fit_many
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depthlab.init import trunc_normal_variance_factor
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.signal import (
     activation_kinks,

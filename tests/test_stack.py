@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from depthlab.network import Network
-from depthlab.stack import StackedNetwork
+from depthlab.models.network import Network
+from depthlab.models.stack import StackedNetwork
 
 
 @settings(max_examples=25, deadline=None)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from depthlab import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.residual import ResidualNetwork
 from depthlab.train import NetworkBatch, fit, fit_many, mimic, teacher_logits
 
 X = torch.randn(80, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

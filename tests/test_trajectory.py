@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.signal import chi_1
 from depthlab.trajectory import circle, trajectory_length
 

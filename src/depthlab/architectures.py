@@ -101,7 +101,7 @@ NARROW_POSITIONS: tuple[str, ...] = ("input", "middle")
 
 
 def residual_params(input_dim: int, width: int, depth: int, output_dim: int = 1) -> int:
-    """Weights and biases of a residual MLP D_i -> D (L = `depth` blocks of D x D) -> D_o (`depthlab.residual`).
+    """Weights and biases of a residual MLP D_i -> D (L = `depth` blocks of D x D) -> D_o (`depthlab.models.residual`).
 
     (D_i + 1) D for the input projection, L (D + 1) D for the blocks, (D + 1) D_o for the output: the same
     count as a plain MLP with L + 1 hidden layers of width D (`mlp_params(D_i, [D] * (L + 1), D_o)`).

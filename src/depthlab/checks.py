@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from depthlab.network import Network
+    from depthlab.models.network import Network
 
 
 def as_tensor(
@@ -64,7 +64,7 @@ def as_network(net: Any, name: str = "net") -> Network:
     from torch import nn
 
     from depthlab.activations import PIECEWISE_LINEAR
-    from depthlab.network import Network
+    from depthlab.models.network import Network
 
     if isinstance(net, nn.Module):
         net = Network.from_torch(net)

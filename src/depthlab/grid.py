@@ -53,6 +53,7 @@ def map_cells(
     seed: int,
     desc: str = "cells",
     stream: str = "",
+    skip: Callable[[dict[str, Any], list[dict[str, Any]]], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Run `fn(cell, cell_seed)` for every cell; return one row per cell: the cell's values, its seed, fn's output.
 
@@ -66,9 +67,21 @@ def map_cells(
         Progress-bar label.
     stream : str
         Names this use of the grid so two grids over the same values draw different seeds.
+    skip : callable (cell, rows so far) -> bool, optional
+        A cell for which it returns True is not run and has no row (e.g. a search that stops a depth once a
+        smaller width reached its target). Skipping never changes another cell's seed.
+
+    Examples
+    --------
+    >>> done = lambda cell, rows: any(r["depth"] == cell["depth"] and r["ok"] for r in rows)
+    >>> rows = map_cells(lambda c, s: {"ok": c["width"] >= 4}, cells(depth=[1], width=[2, 4, 8]), 0, skip=done)
+    >>> [(r["width"], r["ok"]) for r in rows]
+    [(2, False), (4, True)]
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cell in progress(grid, desc=desc, total=len(grid), unit="cell"):
+        if skip is not None and skip(cell, rows):
+            continue
         derived = cell_seed(seed, cell, stream)
         rows.append({**cell, "seed": derived, **fn(cell, derived)})
     return rows

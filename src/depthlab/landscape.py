@@ -23,9 +23,9 @@ import torch
 
 from depthlab.activations import apply_activation
 from depthlab.checks import as_tensor, check_features, check_int
-from depthlab.network import Network
-from depthlab.residual import ResidualBatch, ResidualNetwork
-from depthlab.train.batch import stacked_layers
+from depthlab.models.batch import stacked_layers
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualBatch, ResidualNetwork
 from depthlab.train.losses import check_choice, check_targets, per_model_accuracy, per_model_loss
 
 Model = Network | ResidualNetwork

@@ -49,8 +49,8 @@ from depthlab.activations import activation as activation_rule
 from depthlab.activations import apply_activation, check_activation
 from depthlab.checks import as_tensor, check_features, check_int
 from depthlab.init import InitSpec, check_init
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, loss_function
 

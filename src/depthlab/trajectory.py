@@ -22,7 +22,7 @@ import torch
 
 from depthlab.activations import apply_activation
 from depthlab.checks import as_tensor, check_int
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.signal import activation_slope
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def compose(a: Network, b: Network) -> Network:

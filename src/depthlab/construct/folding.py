@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def zigzag_net(folds: int = 3, dtype: torch.dtype = torch.float64) -> Network:

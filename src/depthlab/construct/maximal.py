@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from depthlab.checks import check_int
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 LEFT_FACING = (1, 2)  # zero-based indices of the units that are on to the left of their kink
 

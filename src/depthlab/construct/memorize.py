@@ -31,8 +31,8 @@ import torch
 
 from depthlab.checks import as_tensor, check_int
 from depthlab.construct.reshape import min_width, shallow_to_deep
-from depthlab.network import Network
-from depthlab.stack import StackedNetwork
+from depthlab.models.network import Network
+from depthlab.models.stack import StackedNetwork
 
 CODE_LOW, CODE_HIGH = 1.0, 1.75
 METHODS = ("random", "spread", "pca")

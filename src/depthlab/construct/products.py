@@ -30,7 +30,7 @@ import torch
 
 from depthlab.checks import check_int
 from depthlab.construct.compose import compose
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def _network(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> Network:

@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def min_width(input_dim: int, output_dim: int, input_nonnegative: bool = False) -> int:

@@ -19,7 +19,7 @@ import torch
 
 from depthlab.checks import check_int
 from depthlab.construct.compose import compose
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def tent_map_net(dtype: torch.dtype = torch.float64) -> Network:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from depthlab.checks import as_tensor, check_features, check_int
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def _check_shallow(shallow: Network) -> Network:

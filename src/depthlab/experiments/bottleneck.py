@@ -17,7 +17,7 @@ from depthlab.data import DATASETS, DataNotFoundError, Dataset, load_dataset
 from depthlab.evidence import compare
 from depthlab.grid import cells, map_cells
 from depthlab.info import mle_dimension, n_duplicates, pca_dimension, twonn_dimension
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import accuracy, fit
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from depthlab.construct import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.contracts import Experiment, Key, Reference, Result, rules, verdict_close, verdict_holds
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
 

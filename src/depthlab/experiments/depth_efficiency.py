@@ -22,7 +22,7 @@ from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_valu
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.evidence import compare
 from depthlab.grid import cells, map_cells
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
 from depthlab.train import fit

@@ -23,7 +23,7 @@ from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, 
 from depthlab.data import labels_mod, load_dataset
 from depthlab.evidence import compare
 from depthlab.grid import cells, log_grid, map_cells
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import evaluate_loss, fit
@@ -187,7 +187,7 @@ EXPERIMENT = Experiment(
         "steps": Key(200, rules.integer(0), quick=15),
         "lr": keys.lr(1e-3),
         "finetune": Key(True, rules.boolean()),
-        "finetune_optimizer": Key("adam", rules.choice("gd", "sgd", "adam")),
+        "finetune_optimizer": keys.optimizer("adam"),
         "finetune_lr": Key(1e-6, rules.number(0, exclusive_minimum=True)),
         "n_seeds": keys.n_seeds(5),
         "confidence": keys.confidence(),

@@ -21,9 +21,9 @@ from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
 from depthlab.landscape import filter_normalized_direction, loss_along_line, loss_increase, loss_surface
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
 from depthlab.progress import progress
-from depthlab.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
 

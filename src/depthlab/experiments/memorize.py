@@ -25,9 +25,9 @@ from depthlab.construct.reshape import shallow_to_deep
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds, warn
 from depthlab.data import DataNotFoundError, Dataset, labels_mod, load_dataset, load_for_memorization
 from depthlab.evidence import compare, interval_verdict, mean_ci, proportion_ci
-from depthlab.network import Network
+from depthlab.models.network import Network
+from depthlab.models.stack import StackedNetwork
 from depthlab.seeds import derive_seed
-from depthlab.stack import StackedNetwork
 from depthlab.train import accuracy, fit, step_size_scan
 
 SOURCE = "seed 000_eb2b4dbb33b7ae9d.txt (10000 layers deep, 4 neurons wide)"

@@ -21,7 +21,7 @@ from depthlab.construct.products import fewest_polarization_knots, fewest_tree_d
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.evidence import Comparison, compare
 from depthlab.grid import cells, map_cells, smallest_reaching
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
 

@@ -26,7 +26,7 @@ from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import two_moons
 from depthlab.evidence import GrowthFit, growth_law, slope_ci
 from depthlab.grid import cells, map_cells
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions import partition_2d, serra, square_slice
 from depthlab.regions.density import (
     boundary_length_per_area,

@@ -1,7 +1,7 @@
 """resnet-depth (seeds 002, 003): plain MLPs get hard to fit beyond about 20 layers; residual MLPs do not.
 
 Plain ReLU MLPs (K hidden layers of one width) and residual MLPs (an input projection, L blocks
-h + s relu(Omega h + beta), an output projection; `depthlab.residual`) of the same width on MNIST-1D,
+h + s relu(Omega h + beta), an output projection; `depthlab.models.residual`) of the same width on MNIST-1D,
 He-normal initialization, the same optimizer, learning rate, mini-batches and step budget for all. A
 residual net with L blocks has exactly the parameters of a plain net with L + 1 hidden layers
 (`architectures.residual_params`). Two residual variants: s = 1 (He et al.'s identity skip) and the scaled
@@ -22,8 +22,8 @@ from depthlab.architectures import mlp_params, residual_params
 from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.evidence import compare
-from depthlab.network import Network
-from depthlab.residual import ResidualNetwork
+from depthlab.models.network import Network
+from depthlab.models.residual import ResidualNetwork
 from depthlab.seeds import derive_seed
 from depthlab.train import accuracy, fit_many
 from depthlab.train.checkpoint import checkpoint_folder

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.evidence import SlopeCI, slope_ci
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.signal import chi_1, raghu_growth_factor

@@ -5,6 +5,7 @@
                           [--device cpu|cuda] [--executor local|ray [--address ADDR] [--workers N]]
     depthlab report [--runs DIR] [--out FILE]
     depthlab sweep NAME --grid KEY=V1,V2,... [--seeds N | --seed-list 0,3,7] [--executor local|ray] ...
+    depthlab explore [--out FILE.html | --serve [--port P]] [--widths 2,32,32,32,1] [--seed N]
 
 Bad input (unknown experiment, unknown or ill-typed --set key, missing or corrupt data) is reported
 as one line on stderr with exit code 2. Set DEPTHLAB_DEBUG=1 to see the full traceback instead.
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
     report.add_argument("--out", default="report.html", help="HTML file to write (default: report.html)")
     _add_sweep_parser(sub)
+    explore = sub.add_parser("explore", help="an interactive page: folding, composition, 2-D partitions, depth")
+    target = explore.add_mutually_exclusive_group()
+    target.add_argument("--out", default="explore.html", help="self-contained HTML file (default: explore.html)")
+    target.add_argument("--serve", action="store_true", help="serve on 127.0.0.1; recomputes 2-D partitions")
+    explore.add_argument("--port", type=int, default=None, help="port for --serve (default 8765; 0 = any free)")
+    explore.add_argument("--widths", default="2,32,32,32,1", help="the 2-D view's net (2 inputs; limit 128 units)")
+    explore.add_argument("--seed", type=int, default=0, help="seed of the random nets")
     return parser
 
 
@@ -240,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _command_run(args)
         elif args.command == "sweep":
             return _command_sweep(args)
+        elif args.command == "explore":
+            from depthlab.lab.explore import command
+
+            return command(args.out, args.serve, args.port, args.widths, args.seed)
         else:
             _command_report(args)
     except KeyboardInterrupt:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import torch
 
+from depthlab.activations import check_activation
+
 
 class MLPShapes:
     """Shape facts of a fully connected net (or M of them) from `weights` [Omega_0..Omega_K] and `biases`.
@@ -19,6 +21,18 @@ class MLPShapes:
 
     weights: Sequence[torch.Tensor]
     biases: Sequence[torch.Tensor]
+    activation: str
+
+    def _check_layers(self) -> None:
+        """Weights and biases held as tuples, of equal non-zero length, with a known activation (one-line errors)."""
+        object.__setattr__(self, "weights", tuple(self.weights))
+        object.__setattr__(self, "biases", tuple(self.biases))
+        check_activation(self.activation)
+        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
+            raise ValueError(
+                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
+                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
+            )
 
     @property
     def widths(self) -> list[int]:

@@ -35,7 +35,7 @@ from torch import nn
 
 from depthlab.activations import activation
 from depthlab.checks import as_network, check_point
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 UNIT_ROUNDOFF = 2.0**-53  # u: float64 rounds every operation to within a relative u
 

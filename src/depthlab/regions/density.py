@@ -26,7 +26,7 @@ from torch import nn
 
 from depthlab.architectures import equal_neuron_widths  # noqa: F401  (re-exported)
 from depthlab.checks import as_network, check_int
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions.count_1d import count_regions_1d
 from depthlab.regions.distance import distance_to_boundary
 from depthlab.regions.partition_2d import Partition2D

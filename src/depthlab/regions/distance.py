@@ -18,7 +18,7 @@ from torch import nn
 
 from depthlab.activations import activation
 from depthlab.checks import as_network, as_tensor, check_features
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 def distance_to_boundary(net: Network | nn.Module, x: ArrayLike) -> torch.Tensor:

@@ -29,7 +29,7 @@ from torch import nn
 
 from depthlab.activations import Activation, activation
 from depthlab.checks import as_network, as_tensor
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.progress import progress
 
 NOISE = 64 * float(np.finfo(np.float64).eps)  # relative noise floor of a float64 dot product

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from depthlab.checks import as_network, check_int, check_point
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.regions.partition_2d import Plane, as_domain
 
 CHUNK = 65_536  # points per forward pass

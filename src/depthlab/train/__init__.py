@@ -5,7 +5,7 @@ Today's verbs keep their names: `fit`, `accuracy`, `evaluate_loss`, `step_size_s
 `StepSizeScan`, `loss_function`, `LOSSES`, `OPTIMIZERS`.
 """
 
-from depthlab.train.batch import NetworkBatch
+from depthlab.models.batch import NetworkBatch
 from depthlab.train.loop import FitResult, fit, fit_many
 from depthlab.train.losses import LOSSES, loss_function
 from depthlab.train.metrics import accuracy, evaluate_loss

@@ -41,7 +41,7 @@ MIN_ROWS = 256  # row blocks are never smaller than this (small products lose mo
 
 def manual_backward_applies(model) -> bool:
     """True when `model` is a NetworkBatch whose activation the hand-written backward covers."""
-    from depthlab.train.batch import NetworkBatch
+    from depthlab.models.batch import NetworkBatch
 
     return isinstance(model, NetworkBatch) and model.activation in MANUAL_ACTIVATIONS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from depthlab.checks import as_tensor, check_features
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.train.losses import check_targets, loss_function
 
 

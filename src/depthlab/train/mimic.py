@@ -13,19 +13,19 @@ from __future__ import annotations
 import torch
 
 from depthlab.checks import as_tensor
-from depthlab.network import Network
-from depthlab.train.batch import NetworkBatch
+from depthlab.models.batch import NetworkBatch
+from depthlab.models.network import Network
 from depthlab.train.loop import FitResult, fit, fit_many
 
 
 def _is_model(obj) -> bool:
-    from depthlab.residual import ResidualNetwork
+    from depthlab.models.residual import ResidualNetwork
 
     return isinstance(obj, (Network, ResidualNetwork))
 
 
 def _is_batch(obj) -> bool:
-    from depthlab.residual import ResidualBatch
+    from depthlab.models.residual import ResidualBatch
 
     return isinstance(obj, (NetworkBatch, ResidualBatch))
 

@@ -19,9 +19,9 @@ import torch
 
 from depthlab.checks import as_tensor, check_int
 from depthlab.init import InitSpec
+from depthlab.models.batch import NetworkBatch
 from depthlab.progress import progress
 from depthlab.seeds import derive_seed
-from depthlab.train.batch import NetworkBatch
 from depthlab.train.loop import FitResult, fit_many
 from depthlab.train.metrics import accuracy
 

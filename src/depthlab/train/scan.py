@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from depthlab.network import Network
+from depthlab.models.network import Network
 from depthlab.train.loop import fit
 
 

@@ -21,7 +21,6 @@ from depthlab.activations import (
     activation_module,
     activation_of_module,
     apply_activation,
-    check_activation,
 )
 from depthlab.checks import as_tensor, check_features
 from depthlab.init import InitSpec, init_layer
@@ -55,14 +54,7 @@ class Network(MLPShapes):
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 2 or beta.shape != (omega.shape[0],):
                 raise ValueError(
@@ -121,7 +113,7 @@ class Network(MLPShapes):
     @staticmethod
     def stack(nets: Sequence[Network]):
         """M networks of one shape as a `NetworkBatch` (the `depthlab.models.Model` protocol)."""
-        from depthlab.train.batch import NetworkBatch  # the batch module builds on this one
+        from depthlab.models.batch import NetworkBatch  # the batch module builds on this one
 
         return NetworkBatch.from_networks(nets)
 

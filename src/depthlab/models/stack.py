@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from depthlab.checks import as_tensor, check_features
-from depthlab.network import Network
+from depthlab.models.network import Network
 
 
 class StackedNetwork(nn.Module):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import torch
 
-from depthlab.activations import apply_activation, check_activation
+from depthlab.activations import apply_activation
 from depthlab.checks import as_tensor
 from depthlab.init import InitSpec
+from depthlab.models.network import Network
 from depthlab.models.shapes import MLPShapes
-from depthlab.network import Network
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,7 @@ class NetworkBatch(MLPShapes):
     negative_slope: float = 0.01
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(self.weights))
-        object.__setattr__(self, "biases", tuple(self.biases))
-        check_activation(self.activation)
-        if len(self.weights) == 0 or len(self.weights) != len(self.biases):
-            raise ValueError(
-                "The 'weights' and 'biases' parameters must be non-empty and of equal length. "
-                f"Got {len(self.weights)} weights and {len(self.biases)} biases."
-            )
+        self._check_layers()
         m = self.weights[0].shape[0] if self.weights[0].ndim == 3 else -1
         for k, (omega, beta) in enumerate(zip(self.weights, self.biases)):
             if omega.ndim != 3 or omega.shape[0] != m or beta.shape != omega.shape[:2]:

@@ -66,14 +66,25 @@ def peak_rss_mib() -> float:
     return int(line.split()[1]) / 1024
 
 
-def bench_args(doc: str, quick_help: str, extra: Callable[[argparse.ArgumentParser], None] | None = None):
-    """Parse --quick and --threads (plus `extra` options); apply the thread limit to torch and BLAS, and print it."""
+def bench_args(doc: str, quick_help: str, extra: Callable[[argparse.ArgumentParser], None] | None = None,
+               threads_list: bool = False):
+    """Parse --quick and --threads (plus `extra` options); apply the thread limit to torch and BLAS, and print it.
+
+    With `threads_list`, --threads is a list ("1,2", default "1,2") the benchmark walks through itself."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--threads", type=int, default=None, help="limit torch and BLAS threads (default: as found)")
+    if threads_list:
+        parser.add_argument("--threads", default="1,2", help="torch thread counts to measure, e.g. 1,2 (default)")
+    else:
+        parser.add_argument("--threads", type=int, default=None,
+                            help="limit torch and BLAS threads (default: as found)")
     if extra is not None:
         extra(parser)
     args = parser.parse_args()
+    if threads_list:
+        args.threads = [int(t) for t in args.threads.split(",")]
+        print(f"threads: {', '.join(map(str, args.threads))} (each in turn)")
+        return args
     if args.threads is not None:
         torch.set_num_threads(args.threads)
         threadpool_limits(args.threads)

@@ -20,7 +20,8 @@ def test_metrics_keys_and_parameter_counts(run):
         for fitted, epochs in zip(fits, m["epochs_to_fit_by_depth"][d]):
             assert fitted == (epochs is not None)
             assert epochs is None or 0 < epochs <= config["max_epochs"][int(d) - 1]
-    assert all(r > 0 for r in m["steps_per_second_by_depth"].values()) and m["projected_hours"] > 0
+    assert set(m["model_epochs_per_second_by_depth"]) == {"1", "2", "3", "4"}
+    assert all(r > 0 for r in m["model_epochs_per_second_by_depth"].values()) and m["projected_hours"] > 0
     table = result.tables["epochs_to_fit"]
     assert all(row["final_accuracy"] == 1.0 for row in table if row["fit"])
 
@@ -37,7 +38,8 @@ def test_references_and_verdicts(run):
 
 def test_rerun_resumes_from_the_checkpoints_with_the_same_numbers(run):
     config, result, folder = run
-    assert sorted(p.name for p in folder.iterdir()) == ["depth1.pt", "depth2.pt", "depth3.pt", "depth4.pt"]
+    names = {f"depth{d}-{kind}-seed{s}.pt" for d in (1, 2, 3, 4) for kind in ("random", "true") for s in range(3)}
+    assert {p.name for p in folder.iterdir()} == names  # one checkpoint per group
     again = EXPERIMENT.run(config)
     for key in ("epochs_to_fit_by_depth", "epochs_to_fit_true_labels_by_depth", "fit_by_depth"):
         assert again.metrics[key] == result.metrics[key]

@@ -6,7 +6,7 @@ rules (`rules`), and what a run returns (`Result`, `Reference`, `VERDICTS`). The
 """
 
 from depthlab.contracts import keys, rules
-from depthlab.contracts.experiment import COMMON_KEYS, Experiment, Key
+from depthlab.contracts.experiment import COMMON_KEYS, Experiment, Groups, Key
 from depthlab.contracts.result import (
     VERDICTS,
     Reference,
@@ -17,5 +17,5 @@ from depthlab.contracts.result import (
     warn,
 )
 
-__all__ = ["COMMON_KEYS", "VERDICTS", "Experiment", "Key", "Reference", "Result", "keys", "rules", "verdict_close",
-           "verdict_holds", "verdict_label", "warn"]
+__all__ = ["COMMON_KEYS", "VERDICTS", "Experiment", "Groups", "Key", "Reference", "Result", "keys", "rules",
+           "verdict_close", "verdict_holds", "verdict_label", "warn"]

@@ -40,6 +40,39 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Groups:
+    """An experiment split into independent groups of work that the harness may run anywhere, in any order.
+
+    Parameters
+    ----------
+    split : callable config -> list of dict
+        The groups of a config, each a small JSON-able dict naming it (e.g. ``{"depth": 2, "labels": "random",
+        "seed_index": 0}``); cheap (no training) and the same on every machine.
+    run : callable (config, group) -> output
+        One group's work, resumable on its own (its own checkpoint); the output is picklable. Its numbers
+        depend on the config and the group only, so a group gives the same output wherever it runs.
+    combine : callable (config, groups, outputs) -> Result
+        The experiment's Result from every group's output, in the order of `split`.
+
+    `run_all(config)` runs them one after the other in this process: the experiment's own `run`.
+    """
+
+    split: Callable[[dict[str, Any]], list[dict[str, Any]]]
+    run: Callable[[dict[str, Any], dict[str, Any]], Any]
+    combine: Callable[[dict[str, Any], list[dict[str, Any]], list[Any]], Result]
+    desc: str = "groups"
+
+    def run_all(self, config: dict[str, Any]) -> Result:
+        """Every group in turn, in this process, then `combine` (a progress bar over the groups)."""
+        from depthlab.progress import progress
+
+        groups = self.split(config)
+        outputs = [self.run(config, group) for group in progress(groups, desc=self.desc, total=len(groups),
+                                                                 unit="group")]
+        return self.combine(config, groups, outputs)
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A registered experiment.
 
@@ -48,6 +81,9 @@ class Experiment:
     source : seed file or paper.
     keys : key -> `Key` (default, quick value, rule); ``seed``, ``data_dir`` and ``quick`` are added.
     run : config dict -> Result.
+    groups : `Groups` or None
+        Set when the experiment splits into independent groups (`run` is then ``groups.run_all``), so the
+        harness can spread them over processes or a cluster (``depthlab run NAME --executor ray``).
     """
 
     name: str
@@ -57,6 +93,7 @@ class Experiment:
     run: Callable[[dict[str, Any]], Result]
     order: int = 100
     tags: tuple[str, ...] = field(default_factory=tuple)
+    groups: Groups | None = None
 
     @property
     def defaults(self) -> dict[str, Any]:

@@ -35,3 +35,8 @@ def optimizer(default: str, quick: Any = _SAME) -> Key:
 def checkpoint_dir() -> Key:
     """Where a long experiment checkpoints: a folder, "" (its default folder) or "off"."""
     return Key("", rules.checkpoint_dir())
+
+
+def device() -> Key:
+    """Where a training experiment trains: "cpu" or "cuda" (``depthlab run NAME --device cuda``)."""
+    return Key("cpu", rules.choice("cpu", "cuda"))

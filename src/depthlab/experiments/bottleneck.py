@@ -47,7 +47,7 @@ def _train_cell(ds: Dataset, cell: dict[str, Any], seed: int, config: dict[str, 
     hidden = config["hidden"]
     net = Network.random([ds.n_features, hidden, cell["width"], hidden, ds.n_classes], seed=seed)
     result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
-                 batch_size=config["batch_size"], seed=seed)
+                 batch_size=config["batch_size"], seed=seed, device=config["device"])
     train_accuracy = result.final_accuracy  # NaN when it diverged
     why = failure(result.final_loss, result.initial_loss, result.chance_loss)
     return {"train_loss": result.final_loss, "train_accuracy": train_accuracy,
@@ -226,6 +226,7 @@ EXPERIMENT = Experiment(
     claim=CLAIM + ": held-out accuracy vs bottleneck width, against intrinsic-dimension estimates.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "datasets": Key(["mnist", "fashion-mnist", "mnist1d"], rules.choice_list(DATASETS),
                         quick=["mnist1d", "digits"]),
         "n_train": Key(5000, rules.integer(10), quick=1500),

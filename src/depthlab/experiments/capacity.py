@@ -84,7 +84,7 @@ def _search(config: dict[str, Any]) -> list[dict[str, Any]]:
         seeds = [derive_seed(config["seed"], "init", depth, budget, n_classes, kind, s) for kind, s in members]
         found = largest_fitted_n(
             widths, x, y, seeds, n_start=config["n_start"], tolerance=config["tolerance"], optimizer="adam",
-            lr=config["lr"], steps=config["steps"], desc=f"{'-'.join(map(str, widths))}",
+            lr=config["lr"], steps=config["steps"], device=config["device"], desc=f"{'-'.join(map(str, widths))}",
             outcomes=None if folder is None else folder / f"depth{depth}_budget{budget}_c{n_classes}.json")
         for m, (kind, s) in enumerate(members):
             n = found.largest_fit[m]
@@ -287,6 +287,7 @@ EXPERIMENT = Experiment(
     claim="A network stores about 2 bits of random labels per weight (MacKay's capacity of a neuron), measured.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "inputs": Key(list(INPUTS), rules.choice_list(INPUTS)),
         "label_classes": Key([2, 10], rules.int_list(2, 100, distinct=True)),
         "depths": Key([1, 3], rules.int_list(1, 8, distinct=True), quick=[1, 2]),

@@ -57,7 +57,7 @@ def _train_one(widths: list[int], x: torch.Tensor, y: torch.Tensor, config: dict
     init = "he_normal" if config["bias_std"] == 0 else ("normal", math.sqrt(2.0), float(config["bias_std"]))
     net = Network.random(widths, init=init, seed=seed)
     return fit(net, x, y, loss="mse", optimizer="adam", lr=config["lr"], steps=config["steps"], seed=seed,
-               desc=f"fit {'-'.join(map(str, widths))}")
+               device=config["device"], desc=f"fit {'-'.join(map(str, widths))}")
 
 
 def _architectures(budget: int, k: int) -> dict[str, list[int]]:
@@ -248,6 +248,7 @@ EXPERIMENT = Experiment(
           "trained at equal budgets, depth should help.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "ks": Key([1, 2, 3, 4, 5, 6, 7, 8, 10, 12], rules.int_list(1, 16), quick=[1, 2, 3, 4, 5]),
         "train_k": Key(3, rules.integer(1, 12), quick=3),
         "budgets": Key([40, 100, 250, 500], rules.int_list(7), quick=[25, 61]),

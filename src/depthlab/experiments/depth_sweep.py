@@ -45,7 +45,7 @@ def _trained_random(widths: list[int], x: torch.Tensor, y: torch.Tensor, config:
     """A He-initialized network of these widths and its copy trained with Adam (float32) for the step budget."""
     random = Network.random(widths, init="he_normal", seed=seed)
     trained = fit(random, x, y, loss="mse", optimizer="adam", lr=config["lr"], steps=config["steps"], seed=seed,
-                  dtype=torch.float32, desc=f"random {len(widths) - 2} layers")
+                  dtype=torch.float32, device=config["device"], desc=f"random {len(widths) - 2} layers")
     return random, trained
 
 
@@ -57,7 +57,8 @@ def _row(n_units: int, shallow: Network, order: torch.Tensor, encoder: Network, 
     row = {"units": n_units, "layers": deep.depth, "params": deep.n_params, "loss_init": _mse(deep, x, y)}
     if config["finetune"]:
         tuned = fit(deep, x, y, loss="mse", optimizer=config["finetune_optimizer"], lr=config["finetune_lr"],
-                    steps=config["steps"], seed=seed, dtype=torch.float64, desc=f"finetune L={n_units}")
+                    steps=config["steps"], seed=seed, dtype=torch.float64, device=config["device"],
+                    desc=f"finetune L={n_units}")
         row["finetune_failure"] = _diverged(tuned)
         row["loss_finetuned"] = _mse(tuned.net, x, y) if not tuned.diverged else float("nan")
     random, trained = _trained_random(deep.widths, x, y, config, seed)
@@ -195,6 +196,7 @@ EXPERIMENT = Experiment(
     "depth grows, while the same architecture from a random init trained with Adam stalls.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "dataset": Key("mnist1d", rules.choice("mnist", "fashion-mnist", "mnist1d", "digits")),
         "n_train": Key(1000, rules.integer(2), quick=80),
         "classes_mod": Key(3, rules.integer(2)),

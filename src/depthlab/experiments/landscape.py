@@ -45,7 +45,8 @@ def _initial(name: str, config: dict[str, Any], n_in: int, n_out: int):
 def _train(name: str, config: dict[str, Any], data) -> dict[str, Any]:
     init = _initial(name, config, data.x.shape[1], data.n_classes)
     out = fit(init, data.x, data.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
-              batch_size=config["batch_size"], seed=derive_seed(config["seed"], "train", name), desc=f"train {name}")
+              batch_size=config["batch_size"], seed=derive_seed(config["seed"], "train", name), device=config["device"],
+              desc=f"train {name}")
     return {"init": init, "net": out.net.to(torch.float64), "result": out}
 
 
@@ -206,6 +207,7 @@ EXPERIMENT = Experiment(
     claim="Loss surfaces over filter-normalized planes show deep nets without skip connections sharper than with them.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "n_train": Key(4000, rules.integer(10), quick=1000),
         "n_test": Key(1000, rules.integer(1), quick=300),
         "n_surface": Key(4000, rules.integer(1), quick=500),

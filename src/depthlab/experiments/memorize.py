@@ -100,7 +100,7 @@ def _baseline_accuracy(x, y, x_test, y_test, n_classes: int, config: dict[str, A
     seed = derive_seed(config["seed"], "baseline")
     net = Network.random([x.shape[1], *config["baseline_hidden"], n_classes], seed=seed)
     result = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["baseline_lr"],
-                 steps=config["baseline_steps"], seed=seed, desc="baseline MLP")
+                 steps=config["baseline_steps"], seed=seed, device=config["device"], desc="baseline MLP")
     log = DivergenceLog()
     split = log.results([result], f"baseline MLP, {n_classes} classes")
     return {"baseline_test_accuracy": float("nan") if split.n_failed else accuracy(result.net, x_test, y_test),
@@ -356,6 +356,7 @@ EXPERIMENT = Experiment(
     "fits N training images exactly and generalizes near chance.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "dataset": Key("mnist", rules.choice("mnist", "fashion-mnist", "mnist1d", "digits"), quick="mnist1d"),
         "n_train": Key(10_000, rules.integer(2), quick=500),
         "n_test": Key(10_000, rules.integer(1), quick=500),

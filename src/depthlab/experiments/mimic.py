@@ -46,7 +46,8 @@ def _data(name: str, config: dict[str, Any]):
 
 def _fit_options(config: dict[str, Any], steps: int) -> dict[str, Any]:
     return {"optimizer": "adam", "lr": config["lr"], "steps": steps, "batch_size": config["batch_size"],
-            "seed": derive_seed(config["seed"], "batches"), "history_every": max(1, steps // 10)}
+            "seed": derive_seed(config["seed"], "batches"), "history_every": max(1, steps // 10),
+            "device": config["device"]}
 
 
 def _checkpoint(folder, name: str, stage: str):
@@ -200,6 +201,7 @@ EXPERIMENT = Experiment(
           "(Ba & Caruana 2014).",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "datasets": Key(["mnist1d", "fashion_mnist"], rules.choice_list(tuple(LOADER_NAMES)), quick=["mnist1d"]),
         "mnist1d_n_train": Key(4000, rules.integer(10), quick=1000),
         "mnist1d_n_test": Key(1000, rules.integer(1), quick=500),

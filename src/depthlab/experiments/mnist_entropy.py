@@ -167,7 +167,8 @@ def _loss_spread(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Final training loss of D-w-C MLPs over several seeds per width (the overparam-variance library verb)."""
     ds = load_dataset(config["spread_dataset"], config["data_dir"], seed=config["seed"])
     rows = final_losses_by_width(ds.x, ds.y, config["widths"], n_seeds=config["n_seeds"], seed=config["seed"],
-                                 n_classes=ds.n_classes, optimizer="adam", lr=config["lr"], steps=config["steps"])
+                                 n_classes=ds.n_classes, optimizer="adam", lr=config["lr"], steps=config["steps"],
+                                 device=config["device"])
     return rows, ds.describe()
 
 
@@ -347,6 +348,7 @@ EXPERIMENT = Experiment(
     claim="MNIST's binarized pixels carry about 191 bits; at 2 bits per weight that is ~95 weights (not neurons).",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "datasets": Key(list(MEASURED_SETS), rules.choice_list(MEASURED_SETS)),
         "threshold": Key(0.0, rules.number(0.0, 0.999)),
         "mnist1d_threshold": Key(0.0, rules.number()),

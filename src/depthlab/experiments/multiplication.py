@@ -49,7 +49,8 @@ def _train_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict
     widths = [n, *hidden, 1]
     target_loss = (0.5 * config["target_error"] * rms) ** 2
     result = fit(Network.random(widths, seed=seed), x, y, loss="mse", optimizer="adam", lr=config["lr"],
-                 steps=config["steps"], seed=seed, target_loss=target_loss, desc=f"fit {widths} n={n}")
+                 steps=config["steps"], seed=seed, target_loss=target_loss, device=config["device"],
+                 desc=f"fit {widths} n={n}")
     with torch.no_grad():
         rmse = float((result.net(x_test) - y_test).pow(2).mean().sqrt()) if not result.diverged else float("nan")
     return {"units": result.net.n_hidden, "widths": "-".join(map(str, widths)), "params": result.net.n_params,
@@ -228,6 +229,7 @@ EXPERIMENT = Experiment(
     claim="Multiplying n inputs takes exponentially many neurons in a shallow net, about linearly many in a deep one.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "ns": Key([2, 3, 4, 5, 6], rules.int_list(2, 10), quick=[2, 3, 4]),
         "construction_target": Key(0.01, rules.number(0, exclusive_minimum=True)),
         "max_shallow_units": Key(65_536, rules.integer(1)),

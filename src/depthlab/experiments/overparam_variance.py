@@ -30,7 +30,8 @@ def run(config: dict[str, Any]) -> Result:
                       seed=config["data_seed"])
     rows = final_losses_by_width(ds.x, ds.y, config["widths"], n_seeds=config["n_seeds"], seed=config["seed"],
                                  x_test=ds.x_test, y_test=ds.y_test, n_classes=ds.n_classes, lr=config["lr"],
-                                 steps=config["steps"], batch_size=config["batch_size"] or None)
+                                 steps=config["steps"], batch_size=config["batch_size"] or None,
+                                 device=config["device"])
     spread = loss_spread_by_width(rows)  # over the seeds that trained
     widths = sorted(spread)
     log = DivergenceLog()
@@ -126,6 +127,7 @@ EXPERIMENT = Experiment(
     claim="Small networks' final training loss varies much more across random initializations than large ones'.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "dataset": Key("mnist1d", rules.choice("mnist1d", "digits", "mnist", "fashion-mnist")),
         "n_train": Key(4000, rules.integer(2), quick=500),
         "n_test": Key(1000, rules.integer(1), quick=200),

@@ -6,14 +6,14 @@ layers 1 x 298, 2 x 100, 3 x 75, 4 x 63 (about 15,200 parameters each); He initi
 does it (kaiming_uniform_ weights, zero biases); full-batch gradient descent, learning rate 0.0025, no
 momentum, no regularization; each model runs until 100% training accuracy or the notebook's budget
 (500,000 epochs for 1 layer, 200,000 for the others). The same architectures are also trained on the true
-labels. Every seed of one depth, random and true labels, trains together in one `fit_many` call
-(`depthlab.train.replicates.epochs_to_fit`), checkpointed so a rerun resumes.
+labels. Each (depth, label kind, seed) is one group (`depthlab.contracts.Groups`): one model trained by
+`depthlab.train.replicates.epochs_to_fit` with its own checkpoint, so a rerun resumes and the harness can spread
+the groups over processes or a Ray cluster; the hand-written training step gives a model the same numbers alone
+as in any batch, so grouping never changes a result.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Any
 
 import numpy as np
@@ -22,11 +22,10 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params
 from depthlab.checks import InputError
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
+from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import load_dataset, random_labels
 from depthlab.evidence import RankCorrelation, rank_correlation
 from depthlab.seeds import derive_seed
-from depthlab.train import NetworkBatch, fit_many
 from depthlab.train.checkpoint import checkpoint_folder
 from depthlab.train.divergence import DivergenceLog, Split, compare_trained
 from depthlab.train.replicates import epochs_to_fit
@@ -46,45 +45,39 @@ def _architectures(config: dict[str, Any], n_features: int, n_classes: int) -> d
             for depth, width in zip(config["depths"], config["hidden_widths"])}
 
 
-def _label_sets(ds, config: dict[str, Any]) -> torch.Tensor:
-    """(2 S, N): S random label sets (one per seed index, shared by every depth), then S copies of the true ones."""
-    n = config["n_seeds"]
-    shuffled = [random_labels(ds, seed=derive_seed(config["seed"], "labels", s)).y for s in range(n)]
-    return torch.stack(shuffled + [ds.y] * n)
+def _dataset(config: dict[str, Any]):
+    """The MNIST-1D set of the config (`make_mnist1d` generates it once per process for all the groups)."""
+    return load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
+                        seed=config["data_seed"])
 
 
-def _probe(widths: list[int], x: torch.Tensor, labels: torch.Tensor, config: dict[str, Any]) -> float:
-    """Measured full-batch steps per second for this depth's batch of models (timed on a few steps)."""
-    batch = NetworkBatch.random(widths, list(range(labels.shape[0])), init="he_uniform")
-    fit_many(batch, x, labels, loss="cross_entropy", optimizer="gd", lr=config["lr"], steps=2)  # warm-up
-    started = time.perf_counter()
-    fit_many(batch, x, labels, loss="cross_entropy", optimizer="gd", lr=config["lr"], steps=config["probe_steps"])
-    return config["probe_steps"] / (time.perf_counter() - started)
+def _groups(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One group per (depth, label kind, seed index): one model, trained and checkpointed on its own."""
+    _architectures(config, 1, 1)  # the lengths pair up, before any work
+    return [{"depth": d, "labels": kind, "seed_index": s}
+            for d in config["depths"] for kind in KINDS for s in range(config["n_seeds"])]
 
 
-def _train(config: dict[str, Any]) -> tuple[dict, dict, dict[str, Any], Any]:
-    ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
-                      seed=config["data_seed"])
-    architectures = _architectures(config, ds.x.shape[1], ds.n_classes)
-    labels = _label_sets(ds, config)
-    rates = {d: _probe(widths, ds.x, labels, config) for d, widths in architectures.items()}
-    budgets = dict(zip(config["depths"], config["max_epochs"]))
-    projected = sum(budgets[d] / rates[d] for d in architectures)
-    print(f"random-labels: {labels.shape[0]} models x {ds.x.shape[0]} examples per depth; measured steps/s "
-          + ", ".join(f"depth {d}: {r:.1f}" for d, r in rates.items())
-          + f"; projected at most {projected / 3600:.2f} h for the configured budgets (less as models fit)",
-          file=sys.stderr, flush=True)
+def _labels(ds, config: dict[str, Any], kind: str, seed_index: int) -> torch.Tensor:
+    """(N,) labels: random ones (one label set per seed index, shared by every depth) or the true ones."""
+    if kind == "true":
+        return ds.y
+    return random_labels(ds, seed=derive_seed(config["seed"], "labels", seed_index)).y
+
+
+def _run_group(config: dict[str, Any], group: dict[str, Any]) -> dict[str, Any]:
+    """Train one model of one depth on one label set until 100% training accuracy or its budget (resumable)."""
+    ds = _dataset(config)
+    depth, kind, s = group["depth"], group["labels"], group["seed_index"]
+    widths = _architectures(config, ds.x.shape[1], ds.n_classes)[depth]
     folder = checkpoint_folder(config, "random-labels")
-    results = {}
-    for depth, widths in architectures.items():
-        seeds = [derive_seed(config["seed"], "init", depth, kind, s)
-                 for kind in KINDS for s in range(config["n_seeds"])]
-        results[depth] = epochs_to_fit(
-            widths, ds.x, labels, seeds, lr=config["lr"], max_epochs=budgets[depth],
-            history_every=config["history_every"], checkpoint=None if folder is None else folder / f"depth{depth}.pt",
-            desc=f"random-labels depth {depth}")
-    timing = {"steps_per_second_by_depth": {str(d): r for d, r in rates.items()}, "projected_hours": projected / 3600}
-    return architectures, results, timing, ds
+    [result] = epochs_to_fit(
+        widths, ds.x, _labels(ds, config, kind, s)[None], [derive_seed(config["seed"], "init", depth, kind, s)],
+        lr=config["lr"], max_epochs=dict(zip(config["depths"], config["max_epochs"]))[depth],
+        history_every=config["history_every"], device=config["device"],
+        checkpoint=None if folder is None else folder / f"depth{depth}-{kind}-seed{s}.pt",
+        desc=f"random-labels depth {depth}, {kind} labels, seed {s}")
+    return {"fit": result, "threads": torch.get_num_threads()}
 
 
 def _epochs(results: list) -> list:
@@ -92,15 +85,26 @@ def _epochs(results: list) -> list:
     return [r.steps_run if r.stop_reason == "target_accuracy" else None for r in results]
 
 
-def _split(results: list, n: int) -> dict[str, list]:
-    return {"random": results[:n], "true": results[n:]}
+def _timing(config: dict[str, Any], by_kind: dict[int, dict[str, list]]) -> dict[str, Any]:
+    """Measured model-epochs per second per depth (every group of a depth together), and the hours the budgets
+    would take at that speed, one model after another, nobody stopping early (an upper bound)."""
+    budgets = dict(zip(config["depths"], config["max_epochs"]))
+    rates = {}
+    for d, kinds in by_kind.items():
+        fits = [r for kind in KINDS for r in kinds[kind]]
+        rates[d] = sum(r.steps_run for r in fits) / max(sum(r.seconds for r in fits), 1e-9)
+    projected = sum(2 * config["n_seeds"] * budgets[d] / rates[d] for d in by_kind) / 3600
+    return {"model_epochs_per_second_by_depth": {str(d): r for d, r in rates.items()}, "projected_hours": projected}
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Train the four Fig. 20.2 models on random and true labels; epochs to fit per depth and seed."""
-    architectures, results, timing, ds = _train(config)
+def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> Result:
+    """Epochs to fit per depth and seed, the verdicts and the figure, from every group's trained model."""
+    ds = _dataset(config)
+    architectures = _architectures(config, ds.x.shape[1], ds.n_classes)
     n = config["n_seeds"]
-    by_kind = {d: _split(results[d], n) for d in architectures}
+    found = {(g["depth"], g["labels"], g["seed_index"]): out["fit"] for g, out in zip(groups, outputs)}
+    by_kind = {d: {kind: [found[d, kind, s] for s in range(n)] for kind in KINDS} for d in architectures}
+    timing = _timing(config, by_kind)
     params = {d: mlp_params(widths[0], widths[1:-1], widths[-1]) for d, widths in architectures.items()}
     log = DivergenceLog()
     splits = {(d, kind): log.results(by_kind[d][kind], f"depth {d} {kind} labels") for d in architectures
@@ -112,7 +116,7 @@ def run(config: dict[str, Any]) -> Result:
                          for d in architectures},
         "epochs_to_fit_true_labels_by_depth": {str(d): _epochs(by_kind[d]["true"]) for d in architectures},
         "n_seeds": n, "n_train": int(ds.x.shape[0]), **timing,
-        "train_seconds": float(sum(results[d][0].seconds for d in architectures)), **log.metrics(),
+        "train_seconds": float(sum(out["fit"].seconds for out in outputs)), **log.metrics(),
     }
     evidence = _evidence(metrics, config, {d: splits[d, "random"] for d in architectures})
     rows = [{"depth": d, "labels": kind, "seed_index": s, "params": params[d], "epochs_to_fit": e,
@@ -127,8 +131,16 @@ def run(config: dict[str, Any]) -> Result:
         figures={"training_error": _figure(by_kind, config)},
         data=f"MNIST-1D (mnist1d generator, seed {config['data_seed']}): {ds.x.shape[0]} training examples of "
              f"{ds.x.shape[1]} features, labels uniformly random per example ({n} label sets) and the true labels",
-        notes=_notes(config, timing) + log.notes(),
+        notes=_notes(config, timing, sorted({out["threads"] for out in outputs})) + log.notes(),
     )
+
+
+GROUPS = Groups(split=_groups, run=_run_group, combine=_combine, desc="random-labels")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Train the Fig. 20.2 models on random and true labels, one group (depth, labels, seed) after another."""
+    return GROUPS.run_all(config)
 
 
 def _censored(values: list, budget: int) -> list[float]:
@@ -239,12 +251,14 @@ def _figure(by_kind: dict[int, dict[str, list]], config: dict[str, Any]) -> Figu
     return figure
 
 
-def _notes(config: dict[str, Any], timing: dict[str, Any]) -> list[str]:
-    rates = ", ".join(f"depth {d}: {r:.1f}" for d, r in timing["steps_per_second_by_depth"].items())
+def _notes(config: dict[str, Any], timing: dict[str, Any], threads: list[int]) -> list[str]:
+    rates = ", ".join(f"depth {d}: {r:.0f}" for d, r in timing["model_epochs_per_second_by_depth"].items())
     notes = [
-        f"Measured full-batch steps per second (all {2 * config['n_seeds']} models of a depth at once, "
-        f"{torch.get_num_threads()} thread(s)): {rates}; projected at most {timing['projected_hours']:.2f} h for the "
-        "budgets (models that fit stop early).",
+        f"Measured training speed, model-epochs per second ({config['device']}, {'/'.join(map(str, threads))} torch "
+        f"thread(s) per group): {rates}; at that speed the configured budgets take at most "
+        f"{timing['projected_hours']:.2f} h one model after another (models that fit stop early). Each (depth, "
+        "labels, seed) is one group with its own checkpoint: `depthlab run random-labels --executor ray` or "
+        "`--workers N` spreads them, with the same numbers.",
         "Initialization: kaiming_uniform_ (U(-sqrt(6/fan_in), sqrt(6/fan_in))) weights, zero biases, as in the "
         "book's notebook; float32 as the notebook. One random label set per seed index, shared by every depth.",
         "Epochs to fit = full-batch updates until the training accuracy measured before an update is 100%.",
@@ -270,10 +284,11 @@ EXPERIMENT = Experiment(
         "max_epochs": Key([500000, 200000, 200000, 200000], rules.int_list(1), quick=[5000, 2000, 2000, 2000]),
         "n_seeds": keys.n_seeds(3),
         "history_every": Key(100, rules.integer(1), quick=10),
-        "probe_steps": Key(20, rules.integer(1), quick=5),
         "confidence": keys.confidence(),
         "checkpoint_dir": keys.checkpoint_dir(),
+        "device": keys.device(),
     },
     run=run,
     order=60,
+    groups=GROUPS,
 )

@@ -93,7 +93,7 @@ def _trained_pair(config: dict[str, Any]) -> tuple[dict[str, Any], Figure]:
     net = Network.random([2, *config["picture_widths"], 2], init=_init(config), seed=seed)
     x, y = two_moons(config["n_train"], noise=0.1, seed=seed, bound=config["bound"])
     result = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=config["train_lr"],
-                 steps=config["train_steps"], seed=seed, desc="train on moons")
+                 steps=config["train_steps"], seed=seed, device=config["device"], desc="train on moons")
     trained, log = result.net, DivergenceLog()
     log.results([result], "two-moons picture net")
     square = square_slice(2, config["bound"])
@@ -268,6 +268,7 @@ EXPERIMENT = Experiment(
           "neurons N (not exponentially in depth) and the distance to the nearest boundary scales as 1 / N.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "input_dim": Key(2, rules.integer(2)),
         "neurons": Key([48, 96, 144, 192, 288, 384], rules.int_list(1, min_length=2, distinct=True),
                        quick=[12, 24, 48, 96]),

@@ -6,7 +6,8 @@ He-normal initialization, the same optimizer, learning rate, mini-batches and st
 residual net with L blocks has exactly the parameters of a plain net with L + 1 hidden layers
 (`architectures.residual_params`). Two residual variants: s = 1 (He et al.'s identity skip) and the scaled
 one, s = 1/sqrt(L) (Hanin & Rolnick 2018: it keeps the activation length from growing with depth).
-All seeds of one (variant, depth) train together in one `fit_many` call, checkpointed so a rerun resumes.
+All seeds of one (variant, depth) train together in one `fit_many` call, checkpointed so a rerun resumes; each
+(variant, depth) is one group (`depthlab.contracts.Groups`) that the harness can run anywhere.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params, residual_params
 from depthlab.checks import InputError
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
+from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
 from depthlab.models.network import Network
 from depthlab.models.residual import ResidualNetwork
-from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train import fit_many
 from depthlab.train.checkpoint import checkpoint_folder
@@ -47,23 +47,35 @@ def _jobs(config: dict[str, Any]) -> list[tuple[str, int]]:
     return [(variant, d) for variant in VARIANTS for d in depths[variant]]
 
 
-def _train(config: dict[str, Any], ds, log: DivergenceLog) -> dict[tuple[str, int], dict[str, Any]]:
-    """(variant, depth) -> final training loss and held-out accuracy per seed, and which seeds diverged."""
+def _dataset(config: dict[str, Any]):
+    return load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
+                        seed=config["data_seed"])
+
+
+def _groups(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One group per (variant, depth): its seeds train together in one `fit_many` call, with one checkpoint."""
+    if max(config["plain_depths"]) > max(config["residual_depths"]):
+        raise InputError("The 'residual_depths' config key must reach at least the deepest of 'plain_depths'. "
+                         f"Got {config['residual_depths']} vs {config['plain_depths']}.")
+    return [{"variant": variant, "depth": depth} for variant, depth in _jobs(config)]
+
+
+def _run_group(config: dict[str, Any], group: dict[str, Any]) -> dict[str, list]:
+    """Final training loss and held-out accuracy per seed of one (variant, depth) (None where it diverged), and
+    the fit results the divergence rule reads."""
+    ds = _dataset(config)
+    variant, depth = group["variant"], group["depth"]
     folder = checkpoint_folder(config, "resnet-depth")
-    out = {}
-    for variant, depth in progress(_jobs(config), desc="resnet-depth", total=len(_jobs(config)), unit="model"):
-        seeds = [derive_seed(config["seed"], "init", variant, depth, s) for s in range(config["n_seeds"])]
-        nets = [_model(variant, depth, ds.n_features, ds.n_classes, config, s) for s in seeds]
-        results = fit_many(
-            nets, ds.x, ds.y, loss="cross_entropy", optimizer=config["optimizer"], lr=config["lr"],
-            steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
-            history_every=max(1, config["steps"] // 20), desc=f"{variant} depth {depth}",
-            checkpoint=None if folder is None else folder / f"{variant}{depth}.pt")
-        losses = [r.final_loss if math.isfinite(r.final_loss) else None for r in results]
-        accuracies = [held_out_accuracy(r, ds.x_test, ds.y_test) for r in results]
-        out[variant, depth] = {"loss": losses, "accuracy": [a if math.isfinite(a) else None for a in accuracies],
-                               "split": log.results(results, f"{variant} depth {depth}")}
-    return out
+    seeds = [derive_seed(config["seed"], "init", variant, depth, s) for s in range(config["n_seeds"])]
+    nets = [_model(variant, depth, ds.n_features, ds.n_classes, config, s) for s in seeds]
+    results = fit_many(
+        nets, ds.x, ds.y, loss="cross_entropy", optimizer=config["optimizer"], lr=config["lr"],
+        steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
+        history_every=max(1, config["steps"] // 20), desc=f"{variant} depth {depth}", device=config["device"],
+        checkpoint=None if folder is None else folder / f"{variant}{depth}.pt")
+    losses = [r.final_loss if math.isfinite(r.final_loss) else None for r in results]
+    accuracies = [held_out_accuracy(r, ds.x_test, ds.y_test) for r in results]
+    return {"loss": losses, "accuracy": [a if math.isfinite(a) else None for a in accuracies], "results": results}
 
 
 def _floats(values: list) -> list[float]:
@@ -95,15 +107,13 @@ def max_trainable_depth(losses: dict[int, list], threshold: float) -> dict[str, 
     return {"depth": last, "decided": decided, "next_depth": following[0] if following else None}
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Train plain, residual and scaled residual MLPs at each depth; losses, accuracies, trainable depth."""
-    if max(config["plain_depths"]) > max(config["residual_depths"]):
-        raise InputError("The 'residual_depths' config key must reach at least the deepest of 'plain_depths'. "
-                         f"Got {config['residual_depths']} vs {config['plain_depths']}.")
-    ds = load_dataset("mnist1d", config["data_dir"], n_train=config["n_train"], n_test=config["n_test"],
-                      seed=config["data_seed"])
+def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list[dict[str, list]]) -> Result:
+    """Losses, accuracies, trainable depth and verdicts from every (variant, depth) group's output."""
+    ds = _dataset(config)
     log = DivergenceLog()
-    measured = _train(config, ds, log)
+    measured = {(g["variant"], g["depth"]): {"loss": out["loss"], "accuracy": out["accuracy"],
+                                             "split": log.results(out["results"], f"{g['variant']} depth {g['depth']}")}
+                for g, out in zip(groups, outputs)}
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"], "width": config["width"],
                                "loss_threshold": config["loss_threshold"], **log.metrics()}
     trainable = {}
@@ -129,6 +139,14 @@ def run(config: dict[str, Any]) -> Result:
         data=ds.describe(),
         notes=_notes(config) + log.notes(),
     )
+
+
+GROUPS = Groups(split=_groups, run=_run_group, combine=_combine, desc="resnet-depth")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Train plain, residual and scaled residual MLPs at each depth, one group (variant, depth) after another."""
+    return GROUPS.run_all(config)
 
 
 def _deep_and_shallow(config: dict[str, Any]) -> tuple[int, int]:
@@ -257,7 +275,9 @@ EXPERIMENT = Experiment(
         "about_depth_window": Key([10, 40], rules.interval()),
         "confidence": keys.confidence(),
         "checkpoint_dir": keys.checkpoint_dir(),
+        "device": keys.device(),
     },
     run=run,
     order=110,
+    groups=GROUPS,
 )

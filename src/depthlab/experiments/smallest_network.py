@@ -78,6 +78,7 @@ def _cell_runner(ds, config: dict[str, Any], folder):
         results = fit_many(batch, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"],
                            epochs=config["epochs"], batch_size=config["batch_size"], seed=derive_seed(seed, "order"),
                            target_accuracy=config["train_target"], history_every=10 ** 9, desc=name,
+                           device=config["device"],
                            checkpoint=None if folder is None else folder / f"{name}.pt")
         train = [float(r.final_accuracy) for r in results]
         test = [accuracy(r.net, ds.x_test, ds.y_test) for r in results]
@@ -300,6 +301,7 @@ EXPERIMENT = Experiment(
           "entropy: about 95 neurons for MNIST's 191 bits.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "datasets": Key(list(SETS), rules.choice_list(SETS), quick=["mnist1d", "digits"]),
         "n_train": Key([4000, 1437, 10000, 5000], rules.int_list(2), quick=[1000, 1437]),
         "heldout_targets": Key([0.55, 0.95, 0.84, 0.94], rules.number_list(0.0), quick=[0.4, 0.9]),

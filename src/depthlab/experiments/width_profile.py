@@ -48,7 +48,7 @@ def _train(config: dict[str, Any], ds, shapes: dict[str, list[int]], log: Diverg
         results = fit_many(
             batch, ds.x, ds.y, loss="cross_entropy", optimizer=config["optimizer"], lr=config["lr"],
             steps=config["steps"], batch_size=config["batch_size"], seed=derive_seed(config["seed"], "batches"),
-            history_every=max(1, config["steps"] // 20), desc=f"profile {name}",
+            history_every=max(1, config["steps"] // 20), desc=f"profile {name}", device=config["device"],
             checkpoint=None if folder is None else folder / f"{name}.pt")
         split = log.results(results, f"profile {name}")
         out[name] = {"train_loss": [r.final_loss for r in results],
@@ -158,6 +158,7 @@ EXPERIMENT = Experiment(
           "narrow layer makes training hard.",
     source=SOURCE,
     keys={
+        "device": keys.device(),
         "depth": Key(12, rules.integer(2, 64), quick=8),
         "budget": Key(30000, rules.integer(100), quick=4000),
         "ratio": Key(4.0, rules.number(1, exclusive_minimum=True)),

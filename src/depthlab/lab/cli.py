@@ -2,6 +2,7 @@
 
     depthlab list
     depthlab run NAME|all [--quick] [--seed N] [--out DIR] [--data-dir DIR] [--set key=value ...] [--json]
+                          [--device cpu|cuda] [--executor local|ray [--address ADDR] [--workers N]]
     depthlab report [--runs DIR] [--out FILE]
     depthlab sweep NAME --grid KEY=V1,V2,... [--seeds N | --seed-list 0,3,7] [--executor local|ray] ...
     depthlab explore [--out FILE.html | --serve [--port P]] [--widths 2,32,32,32,1] [--seed N]
@@ -38,6 +39,7 @@ from depthlab.checks import InputError
 from depthlab.contracts.result import Result, verdict_label
 from depthlab.lab.config import parse_overrides
 from depthlab.lab.format import format_value
+from depthlab.lab.grouped import GroupsFailed, describe_group, run_grouped
 from depthlab.lab.runs import metrics_document, write_run
 from depthlab.lab.sweep import DEFAULT_MAX_CELLS
 from depthlab.train.checkpoint import with_checkpoint_root
@@ -73,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         help="torch CPU threads, at most the machine's cores (default 1: depthlab's small networks run fastest on "
              "one; 0 = torch's default)",
     )
+    _add_device_flag(run)
+    run.add_argument("--executor", default=None, choices=("local", "ray"),
+                     help="spread the experiment's groups (e.g. random-labels: depth x labels x seed) over a local "
+                          "process pool or Ray; default: one after the other in this process")
+    run.add_argument("--address", default=None, help="Ray cluster address (host:port, ray://host:port or auto)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="parallel groups with --executor (default: one per core)")
     report = sub.add_parser("report", help="render every run as one self-contained HTML page")
     report.add_argument("--runs", default="runs", help="root folder of run folders (default: runs)")
     report.add_argument("--out", default="report.html", help="HTML file to write (default: report.html)")
@@ -85,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     explore.add_argument("--widths", default="2,32,32,32,1", help="the 2-D view's net (2 inputs; limit 128 units)")
     explore.add_argument("--seed", type=int, default=0, help="seed of the random nets")
     return parser
+
+
+def _add_device_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=None, choices=("cpu", "cuda"),
+                        help="where training experiments train (their 'device' key; default cpu)")
 
 
 def _add_sweep_parser(sub: Any) -> None:
@@ -107,6 +121,7 @@ def _add_sweep_parser(sub: Any) -> None:
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC", help="draw METRIC over the grid")
     sweep.add_argument("--max-cells", type=int, default=None, metavar="N",
                        help=f"refuse grids of more than N cells (default {DEFAULT_MAX_CELLS:,})")
+    _add_device_flag(sweep)
 
 
 def _print_table(result: Result, quick: bool, stream) -> None:
@@ -132,7 +147,34 @@ def _config_for(experiment: experiments.Experiment, args: argparse.Namespace) ->
     if args.data_dir and not Path(args.data_dir).is_dir():
         raise CliError(f"--data-dir {args.data_dir!r} is not a directory; pass the folder holding mnist/.")
     overrides["data_dir"] = data_dir
-    return experiment.config(quick=args.quick, **overrides)
+    if args.device is not None and "device" in config:
+        overrides["device"] = args.device
+    elif args.device is not None and args.name != "all":
+        raise CliError(f"--device: {experiment.name} trains no network (it has no 'device' key); leave out --device.")
+    config = experiment.config(quick=args.quick, **overrides)
+    if config.get("device") == "cuda" and not torch.cuda.is_available() and not getattr(args, "address", None):
+        raise CliError("--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is False); "
+                       "use --device cpu")
+    return config
+
+
+def _executor_for(experiment: experiments.Experiment, config: dict[str, Any], args: argparse.Namespace):
+    """The executor `depthlab run --executor` asks for (None: the experiment runs in this process)."""
+    if args.executor is None:
+        if args.address or args.workers:
+            raise CliError("--address and --workers go with --executor ray (or local); add --executor.")
+        return None
+    if experiment.groups is None:
+        if args.name == "all":
+            return None
+        raise CliError(f"--executor spreads an experiment's groups; {experiment.name} has none (experiments with "
+                       f"groups: {', '.join(e.name for e in experiments.all_experiments() if e.groups)}). Run it "
+                       "without --executor, or spread seeds and settings with depthlab sweep.")
+    from depthlab.lab.executors import make_executor
+
+    n_groups = len(experiment.groups.split(config))
+    gpus = 1 if config.get("device") == "cuda" else 0
+    return make_executor(args.executor, n_groups, args.workers, args.threads or None, args.address, gpus)
 
 
 def check_writable(out: str | os.PathLike) -> Path:
@@ -169,11 +211,17 @@ def _running(name: str) -> Iterator[None]:
 def run_one(experiment: experiments.Experiment, args: argparse.Namespace) -> dict[str, Any]:
     """Run one experiment, write its run folder, print the table (or JSON); return metrics.json content."""
     config = with_checkpoint_root(_config_for(experiment, args), experiment.name, args.out)
+    executor = _executor_for(experiment, config, args)  # every bad option fails here, before any work
     human = sys.stderr if args.json else sys.stdout
     print(f"== {experiment.name}: {experiment.claim}", file=human, flush=True)
     start = time.perf_counter()
     with _running(experiment.name):
-        result = experiment.run(config)
+        if executor is None:
+            result = experiment.run(config)
+        else:
+            print(f"groups: {len(experiment.groups.split(config))} ({executor.describe()})", file=human, flush=True)
+            with executor:
+                result = run_grouped(experiment, config, executor)
     seconds = time.perf_counter() - start
     folder = write_run(experiment.name, experiment.claim, experiment.source, config, result, args.out, seconds)
     if result.data:
@@ -340,6 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (`depthlab report | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except GroupsFailed as error:
+        print(f"depthlab: error: {error}", file=sys.stderr)
+        for group, message in error.failures:
+            print(f"  failed: {describe_group(group)}: {message}", file=sys.stderr)
+        return 1
     except Exception as error:
         if os.environ.get("DEPTHLAB_DEBUG"):
             raise

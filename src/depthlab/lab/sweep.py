@@ -42,10 +42,9 @@ from depthlab.atomic import remove_stale, write_bytes, write_text
 from depthlab.checks import InputError
 from depthlab.contracts import Experiment, warn
 from depthlab.lab.config import parse_value
-from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor
+from depthlab.lab.executors import CellOutcome, CellTask, LocalExecutor, RayExecutor, collect
 from depthlab.lab.format import format_value
 from depthlab.lab.runs import to_jsonable
-from depthlab.progress import progress_bar
 from depthlab.train.checkpoint import with_checkpoint_root
 
 RESERVED_KEYS: tuple[str, ...] = ("seed", "quick", "data_dir")
@@ -434,7 +433,7 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     resumed = len(outcomes)
     tasks = [CellTask(c.index, spec.name, with_checkpoint_root(c.config, spec.name, folder),
                       str(_cells_root(folder, c))) for c in cells if c.index not in outcomes]
-    _run_tasks(executor, tasks, outcomes, total=len(cells), desc=f"sweep {spec.name}")
+    collect(executor, tasks, outcomes, total=len(cells), desc=f"sweep {spec.name}")
     rows = [cell_row(cell, outcomes[cell.index], folder) for cell in cells]
     result = SweepOutcome(folder, rows, table_columns(rows), len(tasks), resumed,
                           [(c.label, outcomes[c.index].error) for c in cells if outcomes[c.index].status != "ok"])
@@ -443,22 +442,6 @@ def run_sweep(experiment: Experiment, spec: SweepSpec, out_root: str | Path,
     for metric in plots:
         _write_plot(metric, spec, rows, folder, result)
     return result
-
-
-def _run_tasks(executor: LocalExecutor | RayExecutor, tasks: Sequence[CellTask], outcomes: dict[int, CellOutcome],
-               total: int, desc: str) -> None:
-    bar = progress_bar(total=total, desc=desc, unit="cell", initial=total - len(tasks))
-    failed = 0
-    runs = executor.run(tasks)
-    try:
-        for index, outcome in runs:
-            outcomes[index] = outcome
-            failed += outcome.status != "ok"
-            bar.set_postfix_str(f"failed {failed}", refresh=False)
-            bar.update(1)
-    finally:
-        runs.close()
-        bar.close()
 
 
 def _write_plot(metric: str, spec: SweepSpec, rows: Sequence[dict[str, Any]], folder: Path,

@@ -295,7 +295,12 @@ class _Run:
         self.total = o["steps"] if o["epochs"] is None else o["epochs"] * self.per_epoch
         self.manual = _use_manual(batch, o)
         self.params = [p.detach().to(device=device, dtype=o["dtype"]).clone() for p in batch.parameters()]
-        if not self.manual:
+        if self.manual:  # the hand-written step works on augmented parameters [Omega | beta | 0], one per layer
+            from depthlab.train.fused import FusedMLP, augment
+
+            self.engine = FusedMLP.for_batch(batch, o["dtype"], device)
+            self.params = augment(self.params)
+        else:
             self.params = [p.requires_grad_() for p in self.params]
         self.active = torch.arange(m)
         self.finished: dict[int, list[torch.Tensor]] = {}
@@ -347,9 +352,7 @@ class _Run:
     def loss_and_grads(self, xb: torch.Tensor, yb: torch.Tensor):
         """(per-model losses (K,), training accuracy (K,) or None, gradients like self.params)."""
         if self.manual:
-            from depthlab.train.fused import mlp_loss_and_grads
-
-            return mlp_loss_and_grads(self.template, self.params, xb, yb, self.o["loss"])
+            return self.engine.loss_and_grads(self.params, xb, yb, self.o["loss"])
         output = self.template.forward_with(self.params, xb)  # (K, B, D_o)
         losses = per_model_loss(output, yb, self.o["loss"])  # (K,)
         grads = torch.autograd.grad(losses.sum(), self.params)
@@ -363,7 +366,7 @@ class _Run:
         reasons = [reason] * len(positions) if isinstance(reason, str) else reason
         for pos, why in zip(positions, reasons):
             m = int(self.active[pos])
-            self.finished[m] = [p[pos].detach().cpu().clone() for p in self.params]
+            self.finished[m] = [p[pos].detach().cpu().clone() for p in self.standard_params()]
             self.results[m].stop_reason = why
             self.results[m].stopped_early = why != "steps"
         keep = torch.tensor([i for i in range(len(self.active)) if i not in set(positions)], dtype=torch.long)
@@ -381,18 +384,27 @@ class _Run:
             self.generators = [self.generators[i] for i in keep.tolist()]
             self.orders = [self.orders[i] for i in keep.tolist()] if self.orders else []
 
+    def standard_params(self) -> list[torch.Tensor]:
+        """The active models' parameters as the batch orders them, [Omega_0..Omega_K, beta_0..beta_K] (views)."""
+        if self.manual:
+            from depthlab.train.fused import standard
+
+            return standard(self.params, self.template.widths)
+        return self.params
+
     def evaluate(self, params=None, x=None, y=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Per-model (loss, accuracy) on the whole training set for the models in `params` (default: active)."""
-        params = self.params if params is None else params
+        """Per-model (loss, accuracy) on the whole training set for the models in `params` (default: active;
+        given, in the batch's order)."""
         x = self.x if x is None else x
-        y = self._expand_targets(self.y if y is None else y, params[0].shape[0])
         with torch.no_grad():
             if self.manual:  # the same arithmetic as the training steps, so losses compare exactly
-                from depthlab.train.fused import mlp_forward
+                from depthlab.train.fused import augment
 
-                output = mlp_forward(self.template, params, x)  # (K, N, D_o)
+                output = self.engine.forward(self.params if params is None else augment(params), x)  # (K, N, D_o)
             else:
+                params = self.params if params is None else params
                 output = self.template.forward_with([p.detach() for p in params], x)  # (K, N, D_o)
+            y = self._expand_targets(self.y if y is None else y, output.shape[0])
             return per_model_loss(output, y, self.o["loss"]), per_model_accuracy(output, y, self.o["loss"])
 
     # -------------------------------------------------------------- checkpoints
@@ -423,7 +435,8 @@ class _Run:
 
     def _check_state(self, state: dict) -> None:
         """Shapes and counts of a checkpoint against this run's models (raises _Mismatch when they differ)."""
-        shapes = [tuple(p.shape[1:]) for p in self.template.parameters()]
+        shapes = [tuple(p.shape[1:]) for p in self.template.parameters()]  # a finished model's parameters
+        working = [tuple(p.shape[1:]) for p in self.params]  # what the run trains (augmented on the manual path)
         active = state["active"]
         if not (torch.is_tensor(active) and active.ndim == 1 and active.dtype == torch.long):
             raise _Mismatch("active")
@@ -431,8 +444,8 @@ class _Run:
         if k and (int(active.min()) < 0 or int(active.max()) >= m or len(set(active.tolist())) != k):
             raise _Mismatch("active")
         params = state["params"]
-        if len(params) != len(shapes) or any(not torch.is_tensor(p) or tuple(p.shape) != (k, *s)
-                                             for p, s in zip(params, shapes)):
+        if len(params) != len(working) or any(not torch.is_tensor(p) or tuple(p.shape) != (k, *s)
+                                             for p, s in zip(params, working)):
             raise _Mismatch("parameter shapes")
         finished = state["finished"]
         if set(finished) | set(active.tolist()) != set(range(m)) or any(
@@ -501,6 +514,7 @@ def _train(nets, x, y, shared_only: bool = False, **options) -> list[FitResult]:
     key = None
     if o["checkpoint"] is not None:
         settings = {k: repr(v) for k, v in o.items() if k not in ("checkpoint", "checkpoint_every", "desc", "device")}
+        settings["layout"] = "augmented" if run.manual else "batch"  # how the saved parameters are laid out
         key = fingerprint([*batch.parameters(), x, y], settings)
         saved = load_checkpoint(o["checkpoint"])
         if saved is not None:
@@ -604,11 +618,11 @@ def _after_update(run: _Run, losses_list: list[float]) -> None:
 def _results(run: _Run, batch, in_dtype: torch.dtype) -> list[FitResult]:
     """Final models, whole-set loss and accuracy, epochs, time."""
     m = len(batch)
-    final = [torch.stack([run.finished[i][k] for i in range(m)]).to(run.device) for k in range(len(run.params))]
+    start = batch.parameters()
+    final = [torch.stack([run.finished[i][k] for i in range(m)]).to(run.device) for k in range(len(start))]
     losses, accuracy = run.evaluate(final, run.x_all, run.y_all)
     finite = torch.stack([torch.isfinite(p.reshape(m, -1)).all(dim=1) for p in final]).all(dim=0)  # (M,)
     finite &= torch.isfinite(losses)
-    start = batch.parameters()
     initial, _ = run.evaluate([s.to(device=run.device, dtype=run.o["dtype"]) for s in start], run.x_all, run.y_all)
     chance = constant_predictor_loss(run.y_all, run.o["loss"], batch.output_dim).expand(m)  # (M,)
     kept = [torch.where(finite.view(-1, *[1] * (p.ndim - 1)).cpu(), p.cpu().to(in_dtype), s.to(in_dtype))

@@ -71,3 +71,16 @@ def test_depth_grid_is_log_spaced_and_ends_at_full():
 
 def test_diverged_models_are_counted_and_named(quick, divergence_counted):
     divergence_counted(quick[1])
+
+
+def test_float32_row_reaches_zero_loss_at_full_depth(quick):
+    """The float32 staircase, run as a torch module in float32: loss 0 at full depth in every build, deeper with
+    more label changes kept."""
+    config, result = quick
+    m = result.metrics
+    assert m["float32_loss_at_full_depth"] == 0.0 and m["float32_loss_max_over_seeds"] == 0.0
+    rows = result.tables["float32_loss_vs_depth"]
+    layers = [r["layers"] for r in rows]
+    assert layers == sorted(layers) and layers[-1] == m["float32_full_layers"] and rows[0]["loss_float32"] > 0
+    row = next(r for r in result.references if "run in float32" in r.claim)
+    assert row.verdict == "reproduced"

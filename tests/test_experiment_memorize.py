@@ -66,6 +66,25 @@ def test_layers_are_reported_per_image_and_float32_over_builds(quick):
     assert 0 < m["c10_mean_predictor_test_mse"] < m["c10_random_guess_test_mse"]
 
 
+def test_float32_is_a_first_class_row(quick):
+    """memorize(dtype=float32), run as a torch module in float32: every label exactly, proven by the bound, in every
+    build; the seed's construction in float32 gets a bound that holds and gives no guarantee."""
+    config, result = quick
+    m = result.metrics
+    for prefix in ("", "c10_"):
+        assert m[f"{prefix}float32_train_mse_builds"] == [0.0] * config["n_builds"]
+        assert m[f"{prefix}float32_train_accuracy_builds"] == [1.0] * config["n_builds"]
+        assert m[f"{prefix}float32_error_bound_builds"] == [0.0] * config["n_builds"]
+        assert m[f"{prefix}float32_layers"] <= 3 * m["n_train"] and m[f"{prefix}float32_params"] > 0
+    assert m["bound_holds_float32"] and m["error_bound_float32"] >= m["max_abs_error_float32"] > 0
+    rows = [r for r in result.references if "float32" in r.claim and r.published == 1e-5]
+    assert {r.verdict for r in rows} <= {"reproduced", "not comparable"} and len(rows) == 3
+    ten = next(r for r in result.references if "ten digits memorized in float32" in r.claim)
+    assert ten.verdict == "reproduced"
+    bound = next(r for r in result.references if "rounding bound" in r.claim)
+    assert bound.verdict == "reproduced"
+
+
 def test_finetuning_finds_a_step_size_that_does_not_increase_training_loss(quick):
     config, result = quick
     m = result.metrics
@@ -83,7 +102,7 @@ def test_every_reference_has_a_verdict_and_the_exact_claims_hold(quick):
     words = ("distinct codes", "zero training loss", "same function")
     exact = [r for c, r in by_claim.items() if any(w in c for w in words)]
     assert len(exact) == 3 and all(r.verdict == "reproduced" for r in exact)
-    assert set(result.figures) == {"codes", "code_gaps"}
+    assert set(result.figures) == {"codes", "code_gaps", "float32_bound"}
     assert "mnist1d" in result.data.lower()
 
 

@@ -18,6 +18,10 @@ At width 4 a layer has room for 1 code carry, 1 processing unit and 2 output car
 one scalar output. So `memorize` defaults to `targets="scalar"`: the output is the class index, and a
 prediction is the index rounded to the nearest class (the seed's 3-class scheme). `targets="onehot"` needs
 width >= 2 c + 2.
+
+In float32 this construction fails at MNIST size (codes closer than float32 resolves, slopes of 1 / gap), so
+`memorize(..., dtype=torch.float32)` builds another network instead: `depthlab.construct.staircase`, two codes
+and exact clamps, whose float32 output is the label exactly, proven by `depthlab.precision.float_error_bound`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -33,6 +38,10 @@ from depthlab.checks import InputError, as_tensor, check_int, seeded_generator
 from depthlab.construct.reshape import min_width, shallow_to_deep
 from depthlab.models.network import Network
 from depthlab.models.stack import StackedNetwork
+from depthlab.precision import float_error_bound
+
+if TYPE_CHECKING:
+    from depthlab.construct.staircase import Staircase
 
 CODE_LOW, CODE_HIGH = 1.0, 1.75
 METHODS = ("random", "spread", "pca")
@@ -82,26 +91,33 @@ class Memorization:
 
     Attributes
     ----------
-    net : Network, the deep network: widths [D, width, ..., width, c], takes X itself.
-    encoding : Encoding
-    shallow : Network, the 1-hidden-layer interpolant on the code: widths [1, n_units, c].
+    net : Network, the deep network: widths [D, width, ..., width, c], takes X itself, parameters in `dtype`.
+    encoding : Encoding, or None for the float32 staircase (it has two codes: `staircase.codes`).
+    shallow : Network, the 1-hidden-layer interpolant on the code: widths [1, n_units, c]; None for the staircase.
     layers : int, number of hidden layers of `net`.
     params : int, parameters of `net`.
-    min_code_gap : float, the encoding's smallest gap between distinct codes.
+    min_code_gap : float, the encoding's smallest gap between distinct codes (NaN for the staircase).
     relative_code_gap : float
-    fit_max_abs_error : float, max |net(X) - targets| in float64, running the returned `net` as a user does.
+    fit_max_abs_error : float, max |net(X) - targets| in `dtype`, running the returned `net` as a user does.
     stacked_max_abs_error : float, the same through `StackedNetwork` (another product layout, other rounding).
     fit_mse : float, mean squared error of net(X) against the targets (float64).
     train_accuracy : float, for class labels: rounded scalar output (or argmax) equals the label.
     build_seconds : float, wall time of encoding, interpolation and reshaping (verification excluded).
+    verify_seconds : float, wall time of the checks: running the net (and StackedNetwork), and for float32 the
+        rounding bound.
     targets : Tensor (N, c), the targets the network fits.
     target_kind : str, "scalar", "onehot" or "values".
-    n_units : int, hidden units of the shallow interpolant.
+    n_units : int, hidden units of the shallow interpolant (label steps for the staircase).
+    dtype : torch.dtype the network is built for and run in.
+    error_bound : float, the largest rounding-error bound of the output in `dtype` over the training inputs
+        (`depthlab.precision.float_error_bound`); 0 means the fit is proven exact. NaN when not computed
+        (float64 builds: call the bound yourself).
+    staircase : Staircase or None, the float32 construction's details (codes, super-buckets, steps).
     """
 
     net: Network
-    encoding: Encoding
-    shallow: Network
+    encoding: Encoding | None
+    shallow: Network | None
     layers: int
     params: int
     min_code_gap: float
@@ -114,6 +130,10 @@ class Memorization:
     targets: torch.Tensor
     target_kind: str
     n_units: int
+    dtype: torch.dtype = torch.float64
+    verify_seconds: float = math.nan
+    error_bound: float = math.nan
+    staircase: Staircase | None = None
 
 
 # ---------------------------------------------------------------------------------------------- encoding
@@ -368,6 +388,7 @@ def memorize(
     seed: int = 0,
     targets: str = "scalar",
     n_tries: int = 64,
+    dtype: torch.dtype = torch.float64,
 ) -> Memorization:
     """A deep ReLU network of constant `width` that fits every (X, Y) pair, built in closed form.
 
@@ -389,6 +410,12 @@ def memorize(
         For integer labels. "scalar": one output equal to the class index (width 4 suffices; the
         prediction is the output rounded to the nearest class). "onehot": one output per class (argmax).
     n_tries : int, default=64
+        Directions tried by `encode_1d` (float64), or pairs of code directions tried (float32).
+    dtype : torch.float64 (default) or torch.float32
+        The precision the network is run in. float64: the seed's construction. float32: the staircase of
+        `depthlab.construct.staircase` (integer class labels, `targets="scalar"`, width >= 4; the float32 copies of
+        the inputs must not collide across labels), verified in float32 and proven exact by the rounding bound
+        (`error_bound` 0.0).
 
     Returns
     -------
@@ -401,7 +428,12 @@ def memorize(
     >>> m = memorize(X, Y)
     >>> m.net.widths[:3], m.layers <= 51, m.fit_max_abs_error < 1e-9, m.train_accuracy
     ([5, 4, 4], True, True, 1.0)
+    >>> m32 = memorize(X, Y, dtype=torch.float32)
+    >>> m32.net.dtype, m32.fit_max_abs_error, m32.error_bound, m32.train_accuracy
+    (torch.float32, 0.0, 0.0, 1.0)
     """
+    if dtype not in (torch.float32, torch.float64):
+        raise InputError(f"The 'dtype' parameter must be torch.float32 or torch.float64. Got {dtype!r} instead.")
     if targets not in TARGETS:
         raise InputError(f"The 'targets' parameter must be one of {TARGETS}. Got {targets!r} instead.")
     x = as_tensor(X, "X", torch.float64)
@@ -418,6 +450,8 @@ def memorize(
             f"The 'width' parameter must be an int >= {need} for {t.shape[1]} output(s) "
             f"(1 code carry, 1 processing unit, 2 per output). Got {width!r} instead."
         )
+    if dtype == torch.float32:
+        return _memorize_float32(x, t, labels, kind, width, seed, n_tries)
     start = time.perf_counter()
     enc = encode_1d(x, method=method, seed=seed, n_tries=n_tries, labels=t)
     # the codes exactly as the network's first layer computes them
@@ -432,6 +466,7 @@ def memorize(
         fit = deep(x)  # (N, c): the returned network run as a user runs it
         stacked = StackedNetwork.from_network(deep)(x)  # (N, c): the fast runner, for comparison
     err = (fit - t).abs()
+    verify = time.perf_counter() - start - build
     if labels is None:
         acc = math.nan
     elif kind == "scalar":
@@ -454,4 +489,45 @@ def memorize(
         targets=t,
         target_kind=kind,
         n_units=shallow.widths[1],
+        verify_seconds=verify,
     )
+
+
+def _float32_inputs(x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(N, D) float64 holding the float32 copies of x; refuses copies that collide across labels."""
+    x32 = x.to(torch.float32).to(torch.float64)
+    rep = _duplicate_representatives(x32)
+    bad = (labels != labels[rep]).nonzero().flatten()
+    if bad.numel():
+        pairs = ", ".join(f"{int(rep[i])} and {int(i)}" for i in bad[:5])
+        raise InputError(f"The 'X' parameter has inputs that are equal after the cast to float32 but have different "
+                         f"labels ({bad.numel()} conflicts, e.g. indices {pairs}); no float32 network can tell them "
+                         "apart: use dtype=torch.float64.")
+    return x32
+
+
+def _memorize_float32(x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None, kind: str, width: int,
+                      seed: int, n_tries: int) -> Memorization:
+    """`memorize` for dtype=float32: the exact staircase, run and bounded in float32."""
+    from depthlab.construct.staircase import pad_width, staircase_net
+
+    if labels is None or kind != "scalar":
+        raise InputError("The 'Y' parameter must be integer class labels with targets='scalar' for dtype=torch.float32 "
+                         f"(the exact float32 construction outputs the class index). Got {kind} targets.")
+    x32 = _float32_inputs(x, labels)
+    start = time.perf_counter()
+    built = staircase_net(x32, labels, torch.float32, seed=seed, n_tries=min(n_tries, 16))
+    net = pad_width(built.net, width)
+    build = time.perf_counter() - start
+    with torch.no_grad():
+        fit = net(x32.to(torch.float32)).double()  # (N, 1) run in float32 as a user runs it
+        stacked = StackedNetwork.from_network(net)(x32.to(torch.float32)).double()
+    err = (fit - t).abs()
+    bound = float_error_bound(net, x32, torch.float32).max_bound
+    return Memorization(
+        net=net, encoding=None, shallow=None, layers=net.depth, params=net.n_params, min_code_gap=math.nan,
+        relative_code_gap=math.nan, fit_max_abs_error=float(err.max()),
+        stacked_max_abs_error=float((stacked - t).abs().max()), fit_mse=float((err**2).mean()),
+        train_accuracy=scalar_class_accuracy(fit, labels, int(labels.max()) + 1), build_seconds=build, targets=t,
+        target_kind=kind, n_units=built.n_label_steps, dtype=torch.float32,
+        verify_seconds=time.perf_counter() - start - build, error_bound=bound, staircase=built)

@@ -6,21 +6,28 @@ squares, `depthlab.construct.truncate`), and the result is reshaped into a width
 (`shallow_to_deep`), about one layer per unit. The same architecture, randomly initialized (He),
 is trained with Adam for a fixed budget. The seed's claim: with the first initialization the
 training loss tends to 0 as the network gets deeper.
+
+In float32 (PyTorch's precision) the construction is the exact staircase of `depthlab.construct.staircase`: its
+depth grows with the label changes it keeps (`keep_steps`), and its torch module is run in float32 at every depth;
+at full depth, over `n_seeds` builds, the float32 training loss is the first-class float32 row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from depthlab.construct.compose import compose
 from depthlab.construct.memorize import encode_1d, interpolate_1d
 from depthlab.construct.reshape import shallow_to_deep
+from depthlab.construct.staircase import staircase_net
 from depthlab.construct.truncate import rank_units, truncate_units
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import labels_mod, load_dataset
+from depthlab.evidence import interval_verdict, mean_ci
 from depthlab.grid import cells, log_grid, map_cells
 from depthlab.models.network import Network
 from depthlab.progress import progress
@@ -68,6 +75,25 @@ def _row(n_units: int, shallow: Network, order: torch.Tensor, encoder: Network, 
     return row
 
 
+def _float32_loss(x: torch.Tensor, labels: torch.Tensor, seed: int, keep_steps: int | None) -> dict[str, Any]:
+    """The float32 staircase keeping `keep_steps` label changes: its torch module run in float32 on the float32
+    inputs, as a user would. x (N, D) float64, labels (N,) int."""
+    x32 = x.to(torch.float32)
+    built = staircase_net(x32.to(torch.float64), labels, seed=seed, keep_steps=keep_steps)
+    with torch.no_grad():
+        out = built.net.to_torch()(x32).double()[:, 0]
+    return {"label_steps": built.n_label_steps, "layers": built.net.depth,
+            "loss_float32": float(((out - labels.double()) ** 2).mean())}
+
+
+def _float32_sweep(x: torch.Tensor, labels: torch.Tensor, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Loss vs depth of the float32 staircase, keeping 0 .. all of its label changes (log-spaced)."""
+    full = _float32_loss(x, labels, 0, None)
+    grid = [0, *log_grid(max(1, full["label_steps"]), config["n_depths"])]
+    rows = [_float32_loss(x, labels, 0, n) for n in grid[:-1]] + [full]
+    return [r for i, r in enumerate(rows) if i == 0 or r["label_steps"] != rows[i - 1]["label_steps"]]
+
+
 def _diverged(result) -> str:
     """The divergence rule without its constant-predictor part: a random deep narrow net that stalls at the loss of
     predicting the mean is what the claim says happens, so only a loss that is not finite or rose counts here."""
@@ -84,18 +110,21 @@ def _full_depth_over_seeds(x: torch.Tensor, y: torch.Tensor, config: dict[str, A
         deep = compose(encoder, shallow_to_deep(shallow, width=config["width"], input_lower=0.0))
         _, trained = _trained_random(deep.widths, x, y, config, seed)
         return {"layers": deep.depth, "loss_construction": _mse(deep, x, y), "random_failure": _diverged(trained),
-                "loss_random": _mse(trained.net, x, y) if not trained.diverged else float("nan")}
+                "loss_random": _mse(trained.net, x, y) if not trained.diverged else float("nan"),
+                "loss_float32": _float32_loss(x, y[:, 0].round().long(), seed, None)["loss_float32"]}
 
     return map_cells(cell, cells(seed_index=list(range(config["n_seeds"]))), config["seed"],
                      desc="depth-sweep seeds", stream="full depth")
 
 
-def _figure(rows: list[dict[str, Any]], finetune: bool) -> Figure:
+def _figure(rows: list[dict[str, Any]], finetune: bool, float32: list[dict[str, Any]]) -> Figure:
     fig = Figure(figsize=(6.5, 4))
     ax = fig.add_subplot(1, 1, 1)
     layers = [r["layers"] for r in rows]
     floor = 1e-32  # zero loss drawn at the bottom of the log axis
     ax.plot(layers, [max(r["loss_init"], floor) for r in rows], "o-", label="shallow-to-deep init (no training)")
+    ax.plot([r["layers"] for r in float32], [max(r["loss_float32"], floor) for r in float32], "d-",
+            label="float32 staircase, run in float32 (0 drawn at 1e-32)")
     if finetune:
         ax.plot(layers, [max(r["loss_finetuned"], floor) for r in rows], "s--", label="... then fine-tuned (Adam)")
     ax.plot(layers, [max(r["loss_random"], floor) for r in rows], "^-", label="random He init, trained (Adam)")
@@ -129,6 +158,7 @@ def run(config: dict[str, Any]) -> Result:
     rows = [_row(n, shallow, order, encoder, (x, y, codes), config)
             for n in progress(grid, desc="depth-sweep", total=len(grid), unit="depth")]
     init, full = [r["loss_init"] for r in rows], rows[-1]
+    float32 = _float32_sweep(x, ds.y, config)
     metrics = {
         "n_train": int(x.shape[0]),
         "n_classes": int(config["classes_mod"]),
@@ -143,6 +173,11 @@ def run(config: dict[str, Any]) -> Result:
         "loss_random_best": min((r["loss_random"] for r in rows if not r["random_failure"]), default=float("nan")),
         "monotone_fraction": _monotone_fraction(init),
         "target_variance": float(y.var(unbiased=False)),
+        "loss_init_float32_at_full_depth": evaluate_loss(compose(encoder, shallow_to_deep(shallow, width=config[
+            "width"], input_lower=0.0)).to(torch.float32), x.to(torch.float32), y.to(torch.float32), "mse"),
+        "float32_full_layers": float32[-1]["layers"],
+        "float32_loss_at_full_depth": float32[-1]["loss_float32"],
+        "float32_monotone_fraction": _monotone_fraction([r["loss_float32"] for r in float32]),
     }
     tends_to_zero = metrics["monotone_fraction"] == 1.0 and full["loss_init"] <= 1e-12
     seeds = _full_depth_over_seeds(x, y, config)
@@ -157,6 +192,11 @@ def run(config: dict[str, Any]) -> Result:
                              confidence=config["confidence"], seed=derive_seed(config["seed"], "bootstrap"))
     metrics.update(n_seeds=config["n_seeds"], loss_construction_median=versus.median_a,
                    loss_random_median=versus.median_b, **log.metrics())
+    f32 = [r["loss_float32"] for r in seeds]
+    f32_low, f32_high = mean_ci(f32, config["confidence"], seed=derive_seed(config["seed"], "f32")) if len(f32) > 1 \
+        else (f32[0], f32[0])
+    metrics.update(float32_loss_mean_over_seeds=float(np.mean(f32)), float32_loss_low=f32_low,
+                   float32_loss_high=f32_high, float32_loss_max_over_seeds=max(f32))
     refs = [
         Reference("as the net gets deeper, with the shallow-to-deep initialization, training loss tends to 0",
                   SOURCE, "monotone decrease with depth", f"monotone on {metrics['monotone_fraction']:.2f} of steps; "
@@ -172,6 +212,19 @@ def run(config: dict[str, Any]) -> Result:
                   f"each seed: a fresh encoding direction and a fresh He init, {config['steps']} Adam steps for the "
                   f"random net; {versus.summary()}; target variance {metrics['target_variance']:.3g} (the loss of "
                   "predicting the mean)"),
+        Reference("as the net gets deeper, training loss tends to 0, run in float32 (the float32 construction)",
+                  SOURCE, "loss -> 0 with depth",
+                  f"{metrics['float32_loss_at_full_depth']:.3g} at {metrics['float32_full_layers']} layers (mean over "
+                  f"{len(f32)} builds, interval [{f32_low:.3g}, {f32_high:.3g}]); loss vs depth "
+                  + ", ".join(f"{r['layers']}: {r['loss_float32']:.3g}" for r in float32),
+                  interval_verdict(f32_low, f32_high, 0.0, 1e-12) if len(f32) > 1 else "inconclusive",
+                  f"the staircase of depthlab.construct.staircase keeping 0 .. all of its label changes, its torch "
+                  f"module run in float32; at full depth over n = {len(f32)} builds (seed-derived code directions), "
+                  f"{config['confidence']:.0%} bootstrap interval of the mean loss, reproduced when it lies in "
+                  f"[0, 1e-12]. The interpolant construction above, run in float32, ends at "
+                  f"{metrics['loss_init_float32_at_full_depth']:.3g}. The float32 loss falls on "
+                  f"{metrics['float32_monotone_fraction']:.2f} of depth steps (not guaranteed: a truncated staircase "
+                  "gives later images the label reached where it stops)"),
     ]
     notes = [
         f"Depth L keeps the L most useful of the interpolant's {shallow.n_hidden} units (greedy orthogonal least "
@@ -184,8 +237,8 @@ def run(config: dict[str, Any]) -> Result:
         "Here only a loss that is not finite or rose counts as diverged: a random deep narrow net that stalls at the "
         "loss of predicting the mean is what the claim says happens, so it is kept.",
     ]
-    return Result(metrics=metrics, references=refs, tables={"loss_vs_depth": rows},
-                  figures={"loss_vs_depth": _figure(rows, config["finetune"])},
+    return Result(metrics=metrics, references=refs, tables={"loss_vs_depth": rows, "float32_loss_vs_depth": float32},
+                  figures={"loss_vs_depth": _figure(rows, config["finetune"], float32)},
                   data=f"{ds.describe()}; the {metrics['n_train']} training examples are both fit and scored.",
                   notes=notes)
 

@@ -49,7 +49,7 @@ import numpy as np
 import torch
 
 from depthlab.checks import InputError, as_tensor
-from depthlab.construct.memorize import Encoding, encode_1d, scalar_class_accuracy
+from depthlab.construct.memorize import Encoding, encode_1d, memorize, scalar_class_accuracy
 from depthlab.models.network import Network
 
 S_LOW, S_HIGH = 0.25, 0.5  # the carry's targets: below every threshold by >= FLOOR - S_HIGH
@@ -494,3 +494,133 @@ def memorize_width3(X: torch.Tensor, Y: torch.Tensor, method: str = "spread", se
     ([1, 3, 3, 3, 3, 1], 3, True)
     """
     return memorize_narrow(X, Y, width=3, method=method, seed=seed, n_tries=n_tries)
+
+
+# ---------------------------------------------------------------------------------------------- measure
+@dataclass(frozen=True)
+class MemorizerMeasurement:
+    """One memorizer (width 4 from `memorize`, or 2 / 3 from `memorize_narrow`) run as a user runs it.
+
+    Attributes
+    ----------
+    width : int
+    clamp_all : bool, width 2 with every run clamped.
+    layers, params : int
+    n_points, n_distinct, n_classes : int, N, distinct codes, M.
+    hz_depth_bound : int, 2 n_distinct + 4 n_classes - 1.
+    relative_code_gap, relative_boundary_gap : float, smallest gap between codes (all / label changes) / code range.
+    mse_float64, max_abs_error_float64, accuracy_float64 : float, `net(x)` in float64 against the labels.
+    mse_float32, max_abs_error_float32, accuracy_float32 : float, `net.to(torch.float32)(x.float())`.
+    code_error_float32 : float, `first_unit_error(net, X)`: how far float32 moves the code.
+    n_boundary_gaps : int, label changes along the sorted codes.
+    n_boundary_gaps_below_float32_error : int, of those, gaps smaller than 4 code_error_float32 (a threshold sits
+        about a quarter of a gap or more from each code, so a smaller gap can be crossed in float32).
+    build_seconds : float
+    """
+
+    width: int
+    clamp_all: bool
+    layers: int
+    params: int
+    n_points: int
+    n_distinct: int
+    n_classes: int
+    hz_depth_bound: int
+    relative_code_gap: float
+    relative_boundary_gap: float
+    mse_float64: float
+    max_abs_error_float64: float
+    accuracy_float64: float
+    mse_float32: float
+    max_abs_error_float32: float
+    accuracy_float32: float
+    code_error_float32: float
+    n_boundary_gaps: int
+    n_boundary_gaps_below_float32_error: int
+    build_seconds: float
+
+
+def measure_memorizer(
+    X: torch.Tensor,
+    labels: torch.Tensor,
+    width: int = 2,
+    clamp_all: bool = False,
+    method: str = "spread",
+    seed: int = 0,
+) -> MemorizerMeasurement:
+    """Build the memorizer of (X, class labels) at `width` and run it in float64 and float32.
+
+    Width 4 is the seed's construction (`memorize`, scalar output); 2 and 3 are `memorize_narrow`. All share the
+    code neuron for the same X, method and seed. The output is the class index, read by `scalar_class_accuracy`.
+
+    Parameters
+    ----------
+    X : array-like (N, D)
+    labels : array-like (N,) integer class labels >= 0
+    width : int, default=2, one of 2, 3, 4
+    clamp_all : bool, default=False, see `memorize_narrow` (width 2 only)
+    method : str, default="spread"
+    seed : int, default=0
+
+    Returns
+    -------
+    MemorizerMeasurement
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X, Y = torch.rand(60, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (60,), generator=g)
+    >>> [(r.width, r.accuracy_float64, r.accuracy_float32) for r in (measure_memorizer(X, Y, w) for w in (4, 3, 2))]
+    [(4, 1.0, 1.0), (3, 1.0, 1.0), (2, 1.0, 1.0)]
+    """
+    x = as_tensor(X, "X", torch.float64)
+    y = torch.as_tensor(labels)
+    if y.dtype.is_floating_point or y.dtype.is_complex or y.ndim != 1:
+        raise InputError(f"The 'labels' parameter must be (N,) integer class labels. Got {y.dtype} of shape "
+                         f"{tuple(y.shape)}.")
+    if isinstance(width, bool) or width not in (2, 3, 4):
+        raise InputError(f"The 'width' parameter must be 2, 3 or 4. Got {width!r} instead.")
+    if width == 4:
+        if clamp_all:
+            raise InputError("The 'clamp_all' parameter must be False at width 4 (it is a width-2 option). Got True.")
+        built = memorize(x, y, width=4, method=method, seed=seed, targets="scalar")
+        net, n_distinct, build = built.net, built.encoding.n_distinct, built.build_seconds
+    else:
+        narrow = memorize_narrow(x, y, width=width, method=method, seed=seed, clamp_all=clamp_all)
+        net, n_distinct, build = narrow.net, narrow.n_distinct, narrow.build_seconds
+    y = y.long()
+    n_classes = int(y.max()) + 1
+    target = y.to(torch.float64)  # (N,)
+    with torch.no_grad():
+        out64 = net(x)[:, 0]  # (N,)
+        out32 = net.to(torch.float32)(x.to(torch.float32))[:, 0].double()  # (N,)
+        codes = torch.relu(torch.addmm(net.biases[0][:1], x, net.weights[0][:1].T))[:, 0]  # (N,) unit 0 = the code
+    err64, err32 = (out64 - target).abs(), (out32 - target).abs()
+    gaps = label_change_gaps(codes, target)
+    _, rel_gap = boundary_gaps(codes, target)
+    sorted_codes = torch.unique(codes)
+    span = float(sorted_codes[-1] - sorted_codes[0]) if sorted_codes.numel() > 1 else math.inf
+    code_gap = float((sorted_codes[1:] - sorted_codes[:-1]).min()) / span if sorted_codes.numel() > 1 else math.inf
+    code_error = first_unit_error(net, x)
+    return MemorizerMeasurement(
+        width=width,
+        clamp_all=clamp_all,
+        layers=net.depth,
+        params=net.n_params,
+        n_points=int(x.shape[0]),
+        n_distinct=int(n_distinct),
+        n_classes=int(torch.unique(y).numel()),
+        hz_depth_bound=hz_depth_bound(int(n_distinct), int(torch.unique(y).numel())),
+        relative_code_gap=code_gap,
+        relative_boundary_gap=rel_gap,
+        mse_float64=float((err64**2).mean()),
+        max_abs_error_float64=float(err64.max()),
+        accuracy_float64=scalar_class_accuracy(out64, y, n_classes),
+        mse_float32=float((err32**2).mean()),
+        max_abs_error_float32=float(err32.max()),
+        accuracy_float32=scalar_class_accuracy(out32, y, n_classes),
+        code_error_float32=code_error,
+        n_boundary_gaps=int(gaps.numel()),
+        n_boundary_gaps_below_float32_error=int((gaps < 4 * code_error).sum()),
+        build_seconds=float(build),
+    )

@@ -10,6 +10,7 @@ from depthlab.contracts import verdict_holds
 from depthlab.data import DataNotFoundError
 
 VARIANT_KEYS = ("layers", "layers_builds", "layers_per_image", "params", "train_mse_float64", "max_abs_error_float64",
+                "max_slope",
                 "train_accuracy", "train_mse_float32", "train_mse_float32_ci", "train_mse_float32_builds",
                 "train_accuracy_float32", "train_accuracy_float32_builds", "build_seconds", "build_seconds_ci")
 SCHEME_KEYS = ("n_classes", "n_distinct", "hz_depth_bound", "relative_code_gap", "relative_boundary_gap",
@@ -60,6 +61,7 @@ def test_narrow_nets_trade_width_for_depth_as_designed(quick):
             assert three["layers"] < r["layers"] < two_c["layers"] <= 2 * r["n_distinct"] + 1
             assert r["params"] < four["params"] and r["params"] < three["params"]
             assert abs(r["layers"] - four["layers"]) <= 2  # one layer per slope change vs one per op
+            assert r["max_slope"] > 2 * four["max_slope"]  # a fold moves a code by up to 1.5 A over half a gap
 
 
 def test_verdicts_are_computed_from_the_builds(quick):

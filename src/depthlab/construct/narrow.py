@@ -512,6 +512,9 @@ class MemorizerMeasurement:
     mse_float64, max_abs_error_float64, accuracy_float64 : float, `net(x)` in float64 against the labels.
     mse_float32, max_abs_error_float32, accuracy_float32 : float, `net.to(torch.float32)(x.float())`.
     code_error_float32 : float, `first_unit_error(net, X)`: how far float32 moves the code.
+    max_slope : float, the steepest map from the code to the output (output units per code unit): width 4 the
+        interpolant's steepest segment, widths 2 and 3 the output scale A times the steepest op's |lambda|. A code
+        error that is not absorbed (by a clamp or a flat op) reaches the output multiplied by up to this.
     n_boundary_gaps : int, label changes along the sorted codes.
     n_boundary_gaps_below_float32_error : int, of those, gaps smaller than 4 code_error_float32 (a threshold sits
         about a quarter of a gap or more from each code, so a smaller gap can be crossed in float32).
@@ -535,6 +538,7 @@ class MemorizerMeasurement:
     max_abs_error_float32: float
     accuracy_float32: float
     code_error_float32: float
+    max_slope: float
     n_boundary_gaps: int
     n_boundary_gaps_below_float32_error: int
     build_seconds: float
@@ -585,9 +589,12 @@ def measure_memorizer(
             raise InputError("The 'clamp_all' parameter must be False at width 4 (it is a width-2 option). Got True.")
         built = memorize(x, y, width=4, method=method, seed=seed, targets="scalar")
         net, n_distinct, build = built.net, built.encoding.n_distinct, built.build_seconds
+        weights = built.shallow.weights[-1][0]  # (K,) slope changes at the knots, in knot order
+        slope = float(torch.cumsum(weights, 0).abs().max())  # steepest segment of the interpolant
     else:
         narrow = memorize_narrow(x, y, width=width, method=method, seed=seed, clamp_all=clamp_all)
         net, n_distinct, build = narrow.net, narrow.n_distinct, narrow.build_seconds
+        slope = narrow.output_scale * narrow.max_fold_slope
     y = y.long()
     n_classes = int(y.max()) + 1
     target = y.to(torch.float64)  # (N,)
@@ -620,6 +627,7 @@ def measure_memorizer(
         max_abs_error_float32=float(err32.max()),
         accuracy_float32=scalar_class_accuracy(out32, y, n_classes),
         code_error_float32=code_error,
+        max_slope=slope,
         n_boundary_gaps=int(gaps.numel()),
         n_boundary_gaps_below_float32_error=int((gaps < 4 * code_error).sum()),
         build_seconds=float(build),

@@ -32,6 +32,8 @@ FLOAT32_RESOLUTION = 2.0**-24
 SCHEMES: dict[str, int] = {"mod3": 3, "10": 10}
 PREFIX = {"mod3": "mod3", "10": "c10"}
 NAMES = {"mod3": "digits mod 3", "10": "10 digits"}
+STYLES = [{"marker": m, "linestyle": ls, "markersize": ms} for m, ls, ms in
+          (("o", "--", 9), ("s", "-", 6), ("^", "-", 5), ("v", "-", 5), ("x", ":", 5))]
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -104,6 +106,7 @@ def _variant_metrics(prefix: str, ms: list[MemorizerMeasurement], config: dict[s
         f"{prefix}_train_mse_float32_builds": mse32,
         f"{prefix}_train_accuracy_float32": float(np.mean([m.accuracy_float32 for m in ms])),
         f"{prefix}_train_accuracy_float32_builds": [m.accuracy_float32 for m in ms],
+        f"{prefix}_max_slope": float(np.mean([m.max_slope for m in ms])),
         f"{prefix}_build_seconds": float(np.mean(seconds)),
         f"{prefix}_build_seconds_ci": [low_s, high_s],
     }
@@ -153,10 +156,10 @@ def _figure_size(sweep, variants) -> Figure:
     fig = Figure(figsize=(10, 4))
     for i, (field, label) in enumerate((("layers", "hidden layers"), ("params", "parameters"))):
         ax = fig.add_subplot(1, 2, i + 1)
-        for name, _, _ in variants:
+        for (name, _, _), style in zip(variants, STYLES):
             ns = sorted(sweep)
-            ax.plot(ns, [np.mean([getattr(m, field) for m in sweep[n][name]]) for n in ns], marker="o",
-                    label=f"width {name}")
+            ax.plot(ns, [np.mean([getattr(m, field) for m in sweep[n][name]]) for n in ns], label=f"width {name}",
+                    **style)
         if field == "layers":
             ns = sorted(sweep)
             ax.plot(ns, [sweep[n][variants[0][0]][0].hz_depth_bound for n in ns], "k--", label="2N + 4M - 1 (H&Z)")
@@ -173,9 +176,9 @@ def _figure_float32(sweep, variants) -> Figure:
     fig = Figure(figsize=(10, 4))
     ax = fig.add_subplot(1, 2, 1)
     ns = sorted(sweep)
-    for name, _, _ in variants:
+    for (name, _, _), style in zip(variants, STYLES):
         values = [max(np.mean([m.mse_float32 for m in sweep[n][name]]), 1e-18) for n in ns]
-        ax.plot(ns, values, marker="o", label=f"width {name}")
+        ax.plot(ns, values, label=f"width {name}", **style)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("N images memorized")
@@ -246,26 +249,40 @@ def _notes(results, sweep, variants, config, n: int) -> list[str]:
         "bounded); width 3's flat op cancels two terms of size slope * run extent, so its float64 error grows as "
         "the gaps shrink; width 4's interpolant carries running sums of steep segments.",
     ]
-    for name, _, _ in variants:
+    for name, width, clamp in variants:
         upto, fails = _fits_up_to(sweep, name)
         if fails < 0:
             notes.append(f"float32, width {name}: every build fits every label (rounded) at every N of the sweep "
                          f"(up to {upto}).")
             continue
         m = sweep[fails][name]
-        gap = np.median([x.relative_boundary_gap for x in m])
+        gap, error = np.median([x.relative_boundary_gap for x in m]), np.median([x.code_error_float32 for x in m])
+        slope = np.median([x.max_slope for x in m])
         notes.append(
             f"float32, width {name}: fits every label up to N = {upto}; at N = {fails} "
             f"{sum(x.accuracy_float32 < 1 for x in m)} of {len(m)} builds miss some (mean accuracy "
-            f"{np.mean([x.accuracy_float32 for x in m]):.4f}, MSE {np.mean([x.mse_float32 for x in m]):.3g}). Why: "
-            f"the smallest gap between codes whose labels differ is {gap:.3g} of the code range (float32 resolves "
-            f"2^-24 = {FLOAT32_RESOLUTION:.2g} of a value), the code neuron "
-            f"computed in float32 is off by up to {np.median([x.code_error_float32 for x in m]):.3g} (range 0.75), "
-            f"and {np.mean([x.n_boundary_gaps_below_float32_error for x in m]):.0f} of "
-            f"{np.mean([x.n_boundary_gaps for x in m]):.0f} label-change gaps are below 4x that error: a code can "
-            "land on the wrong side of a threshold there, and a width-2 fold multiplies its error by its slope "
-            "(about 1.5 / gap).")
+            f"{np.mean([x.accuracy_float32 for x in m]):.4f}, MSE {np.mean([x.mse_float32 for x in m]):.3g}). There "
+            f"the smallest gap between codes whose labels differ is {gap:.3g} of the code range (2^-24 = "
+            f"{FLOAT32_RESOLUTION:.2g}), the code computed in float32 is off by up to {error:.3g} ({error / 0.75:.2g} "
+            f"of the range), {np.mean([x.n_boundary_gaps_below_float32_error for x in m]):.0f} of "
+            f"{np.mean([x.n_boundary_gaps for x in m]):.0f} label-change gaps are below 4x that error, and the "
+            f"steepest slope from code to output is {slope:.3g} (times the code's error: {slope * error:.3g}). "
+            + _mechanism(width, clamp))
     return notes
+
+
+def _mechanism(width: int, clamp: bool) -> str:
+    """Why a width loses float32 fit, in one sentence."""
+    if width == 4:
+        return ("Width 4 passes through every code: a code's error reaches the output times the interpolant's slope "
+                "(about label step / gap), and the running sums of steep segments are rounded at 2^-24 of their size.")
+    if width == 2 and not clamp:
+        return ("Width 2 folds a one-code run onto its label with slope A |s - c| / (gap / 2): the code's error is "
+                "multiplied by it, and a fold moves a code by up to 1.5 A output units (A = 8 for 3 classes), so its "
+                "slope is several times the interpolant's; it fails first, once slope x error nears 0.5.")
+    return ("Clamps (2c) and flat ops (3) send a whole run onto one value whatever the code's error, and the "
+            "thresholds are float32 numbers: they fail only where a code's error carries it across a threshold, at "
+            "label-change gaps of a few code errors, the same gaps for both.")
 
 
 def run(config: dict[str, Any]) -> Result:
@@ -309,7 +326,7 @@ def run(config: dict[str, Any]) -> Result:
 def _row(m: MemorizerMeasurement) -> dict[str, Any]:
     keep = ("layers", "params", "n_distinct", "hz_depth_bound", "mse_float64", "max_abs_error_float64",
             "accuracy_float64", "mse_float32", "accuracy_float32", "relative_boundary_gap", "code_error_float32",
-            "n_boundary_gaps_below_float32_error", "build_seconds")
+            "max_slope", "n_boundary_gaps_below_float32_error", "build_seconds")
     return {k: getattr(m, k) for k in keep}
 
 

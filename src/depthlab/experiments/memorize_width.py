@@ -265,8 +265,9 @@ def _notes(results, sweep, variants, config, n: int) -> list[str]:
             f"the smallest gap between codes whose labels differ is {gap:.3g} of the code range (2^-24 = "
             f"{FLOAT32_RESOLUTION:.2g}), the code computed in float32 is off by up to {error:.3g} ({error / 0.75:.2g} "
             f"of the range), {np.mean([x.n_boundary_gaps_below_float32_error for x in m]):.0f} of "
-            f"{np.mean([x.n_boundary_gaps for x in m]):.0f} label-change gaps are below 4x that error, and the "
-            f"steepest slope from code to output is {slope:.3g} (times the code's error: {slope * error:.3g}). "
+            f"{np.mean([x.n_boundary_gaps for x in m]):.0f} label-change gaps are below 4x that error"
+            + (f", and the steepest slope from code to output is {slope:.3g} (times the code's error: "
+               f"{slope * error:.3g}). " if width == 4 or not clamp and width == 2 else ". ")
             + _mechanism(width, clamp))
     return notes
 

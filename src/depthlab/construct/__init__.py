@@ -4,6 +4,7 @@ from depthlab.construct.compose import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
 from depthlab.construct.memorize import Encoding, Memorization, encode_1d, interpolate_1d, memorize
+from depthlab.construct.narrow import NarrowMemorization, memorize_narrow, memorize_width2, memorize_width3
 from depthlab.construct.products import multiply2_net, product_tree_net, shallow_product_net, square_net
 from depthlab.construct.reshape import min_width, shallow_to_deep
 from depthlab.construct.sawtooth import sawtooth, shallow_sawtooth, tent_map_net
@@ -12,6 +13,7 @@ from depthlab.construct.truncate import keep_most_useful_units
 __all__ = [
     "Encoding",
     "Memorization",
+    "NarrowMemorization",
     "compose",
     "encode_1d",
     "folding_net",
@@ -19,6 +21,9 @@ __all__ = [
     "keep_most_useful_units",
     "max_regions_net",
     "memorize",
+    "memorize_narrow",
+    "memorize_width2",
+    "memorize_width3",
     "min_width",
     "multiply2_net",
     "product_tree_net",

@@ -427,9 +427,11 @@ def layer_widths(layout: Layout, input_dim: int) -> list[int]:
 
     Examples
     --------
-    >>> lay = Layout(1, 0, 1, 1, 0, 0, 1, 1)
-    >>> layer_widths(lay, 5)
-    [5, 1, 3, 3, 1]
+    4 groups (ramps of width 7, two index bits, 4 look-up units, c, A and one word), then 18 bits read at width 4-7:
+
+    >>> lay = Layout(4, 2, 5, 2, 2, 10, 1, 18)
+    >>> layer_widths(lay, 3)[:12], len(layer_widths(lay, 3))
+    ([3, 1, 7, 2, 3, 3, 4, 4, 2, 4, 3, 4], 31)
     """
     return [check_int(input_dim, "input_dim", 1)] + _lookup_widths(layout.n_groups, layout.words_per_group) + \
         _reading_widths(layout) + [1]
@@ -442,8 +444,8 @@ def count_params(layout: Layout, input_dim: int) -> int:
 
     Examples
     --------
-    >>> count_params(Layout(1, 0, 1, 1, 0, 0, 1, 1), 5)
-    30
+    >>> count_params(Layout(4, 2, 5, 2, 2, 10, 1, 18), 3)
+    855
     """
     widths = layer_widths(layout, input_dim)
     return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))

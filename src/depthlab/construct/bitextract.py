@@ -127,6 +127,13 @@ class Plan:
         """(G,) points per group."""
         return np.diff(np.append(self.starts, len(self.codes)))
 
+    @property
+    def word_params(self) -> int:
+        """Look-up parameters holding the words: n_w rows of (G + 1) (weights and bias; 2 when G = 1). They grow
+        as N x (bits per point) / (bits per word): the term that makes the count linear for large N."""
+        lay = self.layout
+        return lay.words_per_group * (lay.n_groups + 1 if lay.n_groups > 1 else 2)
+
 
 @dataclass(frozen=True)
 class FewParamsMemorization:
@@ -459,7 +466,19 @@ def _count(n_groups: int, fields: int, bk: int, by: int, e_bits: int, e_base: in
     width = math.ceil(bits / n_words) if n_words else 1
     n_words = math.ceil(bits / width) if bits else 0  # no word left unread
     lay = Layout(n_groups, fields, bk, by, e_bits, e_base, n_words, width)
-    return count_params(lay, d), lay
+    return _lookup_count(n_groups, n_words, d) + _reading_count(fields, bk, by, e_bits, n_words, width), lay
+
+
+def _lookup_count(n_groups: int, n_words: int, d: int) -> int:
+    widths = [d] + _lookup_widths(n_groups, n_words)
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+
+
+@lru_cache(maxsize=8192)
+def _reading_count(fields: int, bk: int, by: int, e_bits: int, n_words: int, width: int) -> int:
+    """Parameters from the look-up layer (c, A, words) to the output: the same for every number of groups."""
+    widths = [2 + n_words, *_schedule_widths(fields, bk, by, e_bits, n_words, width), 1]
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
 
 
 # --------------------------------------------------------------------------------------------- planning
@@ -555,8 +574,8 @@ def _search(windows: _Windows, by: int, d: int, group_size: int | None) -> tuple
     bk0, t0 = best[1].threshold_bits, best[1].fields
     near_t = sorted({t for t in range(max(0, t0 - 3), t0 + 4)} | {t0})
     quantiles = {int(q) for q in np.quantile(e_need, (0.0, 0.1, 0.25, 0.5), method="lower")}
-    for e_bits in _EXPONENT_BITS:
-        for e_base in sorted(quantiles | {e_min - 2, e_max - 2**e_bits + 1}):
+    for e_bits in range(e_full + 1):
+        for e_base in sorted(quantiles | {e_max - 2**e_bits + 1}):
             scan(e_bits, e_base, range(bk0 - 2, bk0 + 3), near_t)
     lay = best[1]
     fine_t = sorted(set(range(max(0, lay.fields - 4), lay.fields + 5)))
@@ -972,3 +991,71 @@ def memorize_few_params(
         n_distinct=len(uniq),
         n_classes=n_classes,
     )
+
+
+def plan_random_codes(n: int, n_classes: int, input_dim: int = 1, seed: int = 0) -> Plan:
+    """The plan (layout and parameter count, no network) for n uniform random codes with uniform random labels.
+
+    A projection beyond the sizes a data set offers: codes are 1.125 + 0.75 U(0, 1), labels uniform in [0, C).
+    Real codes (one neuron on images) have heavier-tailed gaps, so their plans need somewhat more bits per point.
+
+    Parameters
+    ----------
+    n : int, points (>= 1).
+    n_classes : int, C (>= 1).
+    input_dim : int, default=1
+    seed : int, default=0
+
+    Returns
+    -------
+    Plan
+
+    Examples
+    --------
+    >>> plan = plan_random_codes(2000, 3, input_dim=784)
+    >>> plan.params < 2000 * 4, plan.index_error_bound < J_ERROR_LIMIT
+    (True, True)
+    """
+    n = check_int(n, "n", 1)
+    n_classes = check_int(n_classes, "n_classes", 1)
+    rng = np.random.default_rng(check_int(seed, "seed", 0))
+    codes = np.unique(1.125 + 0.75 * rng.random(n))
+    return plan_few_params(codes, rng.integers(0, n_classes, codes.size), input_dim=input_dim)
+
+
+def linear_takeover(n, params, word_params) -> tuple[float, float, float]:
+    """Where the linear term (the word weights) would overtake the rest, extrapolating both.
+
+    The rest (params - word_params) is fitted as c N^alpha (log-log least squares); the words as w N with w the
+    word weights per point at the largest N (w itself grows like log N, so the estimate is optimistic about how
+    long the growth stays sub-linear). Returns (alpha, w, N*) with w N* = c N*^alpha, inf when alpha >= 1.
+
+    Parameters
+    ----------
+    n : array-like (k,), >= 2 distinct positive sizes.
+    params : array-like (k,), parameter counts.
+    word_params : array-like (k,), the word weights among them (`Plan.word_params`).
+
+    Returns
+    -------
+    (alpha, w, takeover_n) : floats.
+
+    Examples
+    --------
+    >>> n = np.array([1e2, 1e3, 1e4])
+    >>> alpha, w, cross = linear_takeover(n, 100 * np.sqrt(n) + 0.1 * n, 0.1 * n)
+    >>> round(alpha, 3), round(w, 3), round(cross)
+    (0.5, 0.1, 1000000)
+    """
+    x = np.asarray(n, dtype=np.float64).reshape(-1)
+    total = np.asarray(params, dtype=np.float64).reshape(-1)
+    words = np.asarray(word_params, dtype=np.float64).reshape(-1)
+    rest = total - words
+    if not (x.shape == total.shape == words.shape) or np.unique(x).size < 2 or not np.all((x > 0) & (rest > 0)):
+        raise InputError(f"The 'n' parameter must hold >= 2 distinct positive sizes, one per count, with counts "
+                         f"above their word weights. Got n = {x.tolist()}.")
+    alpha, log_c = np.polyfit(np.log(x), np.log(rest), 1)
+    w = float(words[np.argmax(x)] / x.max())
+    if alpha >= 1 or w <= 0:
+        return float(alpha), w, math.inf
+    return float(alpha), w, float((math.exp(log_c) / w) ** (1 / (1 - alpha)))

@@ -6,8 +6,9 @@ back with bit extraction. This module builds such a network in float64, verified
 
 The network (ReLU, one scalar output = the class index), layer by layer:
 
-1. Code: ``c = relu(w . x + b)`` in [1, 1.75] (`encode_1d`); the distinct training codes are sorted and cut
-   into G groups of consecutive points (greedy: a group grows while its data fit the layout below).
+1. Code: ``c = relu(w . x + b)`` in [1.125, 1.875] (`encode_1d`'s neuron, shifted by 1/8 so rounding never leaves
+   [1, 2)); the distinct training codes are sorted and cut into G groups of consecutive points (greedy: a group
+   grows while its data fit the layout below; the layout with the fewest parameters is searched).
 2. Group index: ``J' = sum_g relu(M_g (c - t_g) + 1/2) - relu(M_g (c - t_g) - 1/2)`` with one threshold t_g in
    each gap between groups and M_g a power of two >= 2 / gap. In exact arithmetic J' is the group index; in
    float64 its error is at most gamma_{2G+2} * sum |terms| (computed at build time, required <= 1/8).
@@ -25,12 +26,14 @@ The network (ReLU, one scalar output = the class index), layer by layer:
    k_j lies in a gap of u of width >= 2 (so ``a = relu(4 (u - k) - 2)`` is 0 or >= 1 and ``r = relu(1 - a)`` is
    exact). ``out <- relu(y_j - K r) + relu(out - K (1 - r))``. The output is `out`: an exact integer.
 
-Parameter count: (D + 1) for the code, about (13 + n_w) G for the look-up (n_w words per group), and about
-width^2 per bit read (width 7-10) for the reading part, which does not depend on G. With G groups of s = N / G
-points the total is about a + b N / s + c s, smallest near s ~ sqrt(N): O~(sqrt N) while a group's data fit a few
-words. In float64 a weight holds at most 53 bits, so the words term (G n_w >= N * bits per point / 27 here) is
-linear in N and takes over for large N; `counting_lower_bound` gives the floor N log2(C) / 64 that no float64
-network can beat for arbitrary labels.
+Parameter count (`count_params`, `layer_widths`): (D + 1) for the code, about (14 + n_w) G for the look-up (n_w
+words per group), and about 40 per bit of one group for the reading part (widths 5-8), which does not depend on G.
+With G groups of s = N / G points the total is about a + b N / s + c s, smallest near s ~ sqrt(N). In float64 a
+weight holds at most 53 bits, so the word weights (n_w G ~ N * bits per point / 27) grow linearly in N, and the bits
+per point grow like log N (in-group thresholds): the count turns linear (times log N) for large N. The group
+index's float64 error bound grows with G and the steepest ramps M_g; for uniform random codes it reaches its limit
+near N ~ 10^5, the end of this construction's provably exact range. `counting_lower_bound` is the floor
+N log2(C) / 64 that no float64 network can beat for arbitrary labels.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ J_ERROR_LIMIT = 0.125  # the group index may be off by at most this much before 
 _EXPONENT_BITS = (0, 1, 2, 3, 4, 5)
 _T_GRID = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64)
 ONE = ""  # the constant's key in an affine expression
+MAX_SLOPE = 2.0**50  # steepest ramp M_g: keeps M_g t_g +- 1/2 exact and M_g * ulp(t_g) <= 1/4
 CODE_SHIFT = 0.125  # encode_1d's codes [1, 1.75] moved to [1.125, 1.875]: inside [1, 2) whatever the rounding
 
 
@@ -950,6 +954,9 @@ def memorize_few_params(
         raise InputError("The 'X' parameter has inputs whose codes coincide in float64 but whose labels differ; "
                          "try another seed or method.")
     plan = plan_few_params(uniq, lab, input_dim=x.shape[1], group_size=group_size)
+    if plan.slopes.size and plan.slopes.max() > MAX_SLOPE:
+        raise InputError(f"The 'X' parameter has neighbouring codes {2.0 / plan.slopes.max():.3g} apart, too close for "
+                         "exact ramps in float64 (the bias -M t + 1/2 must be exact); try another seed or method.")
     if plan.index_error_bound > J_ERROR_LIMIT:
         raise InputError(f"The 'X' parameter has codes too close for an exact group index (float64 error bound "
                          f"{plan.index_error_bound:.3g} > {J_ERROR_LIMIT}); try another seed or method.")

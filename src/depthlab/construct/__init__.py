@@ -1,5 +1,11 @@
 """Constructions: networks built by hand to compute a known function exactly."""
 
+from depthlab.construct.bitextract import (
+    FewParamsMemorization,
+    bit_reader,
+    counting_lower_bound,
+    memorize_few_params,
+)
 from depthlab.construct.compose import compose
 from depthlab.construct.folding import zigzag_net
 from depthlab.construct.maximal import folding_net, max_regions_net, shallow_max_regions_net
@@ -12,15 +18,19 @@ from depthlab.construct.truncate import keep_most_useful_units
 
 __all__ = [
     "Encoding",
+    "FewParamsMemorization",
     "Memorization",
     "NarrowMemorization",
+    "bit_reader",
     "compose",
+    "counting_lower_bound",
     "encode_1d",
     "folding_net",
     "interpolate_1d",
     "keep_most_useful_units",
     "max_regions_net",
     "memorize",
+    "memorize_few_params",
     "memorize_narrow",
     "memorize_width2",
     "memorize_width3",

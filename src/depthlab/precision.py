@@ -303,14 +303,18 @@ def _lowest_bits(values: np.ndarray) -> np.ndarray:
 
 
 def _gamma_np(n: np.ndarray, unit_roundoff: float) -> np.ndarray:
-    return gamma(torch.from_numpy(n), unit_roundoff).numpy()
+    """`gamma` in NumPy."""
+    nu = n * unit_roundoff
+    if (nu >= 1).any():
+        raise InputError(f"A row has {int(n.max())} terms: too many for a rounding bound at u = {unit_roundoff}.")
+    return nu / (1 - nu)
 
 
 def _gathered(omega: np.ndarray):
-    """(cols (out, k) int, weights (out, k)) of each row's nonzero weights, padded with column -1 (a zero row)."""
+    """(cols (out, k) int, weights (out, k)) of each row's nonzero weights, padded with column 0 and weight 0."""
     counts = (omega != 0).sum(axis=1)
     k = max(1, int(counts.max()))
-    cols = np.full((omega.shape[0], k), -1, dtype=np.int64)
+    cols = np.zeros((omega.shape[0], k), dtype=np.int64)
     weights = np.zeros((omega.shape[0], k))
     for i in range(omega.shape[0]):
         nz = np.nonzero(omega[i])[0]
@@ -323,7 +327,8 @@ def _pair_correction(err_g: np.ndarray, weights: np.ndarray, cols: np.ndarray, p
     fix = np.zeros((cols.shape[0], err_g.shape[2]))
     for i, j in pairs:
         for row in range(cols.shape[0]):
-            where_i, where_j = np.nonzero(cols[row] == i)[0], np.nonzero(cols[row] == j)[0]
+            real = weights[row] != 0
+            where_i, where_j = np.nonzero((cols[row] == i) & real)[0], np.nonzero((cols[row] == j) & real)[0]
             if where_i.size and where_j.size:
                 a, b = where_i[0], where_j[0]
                 separate = abs(weights[row, a]) * err_g[row, a] + abs(weights[row, b]) * err_g[row, b]
@@ -337,7 +342,7 @@ def _exact_sparse(h_g, certain, weights, beta, low_h_g, bits) -> np.ndarray:
     terms = weights[:, :, None] * h_g
     positive = np.maximum(beta, 0)[:, None] + np.maximum(terms, 0).sum(axis=1)
     negative = np.maximum(-beta, 0)[:, None] + np.maximum(-terms, 0).sum(axis=1)
-    low_w = np.where(weights != 0, _lowest_bits(weights), np.inf)  # (out, k)
+    low_w = np.where(weights != 0, _lowest_bits(weights), np.inf)  # (out, k); padding (weight 0) never counts
     quantum = np.minimum((low_w[:, :, None] + low_h_g).min(axis=1), _lowest_bits(beta)[:, None])
     fits = np.maximum(positive, negative) * (1 + 2.0**-40) < np.exp2(bits + np.minimum(quantum, 900.0))
     return certain & (fits | np.isinf(quantum))
@@ -372,7 +377,7 @@ def _sparse_layer(state, omega: np.ndarray, beta: np.ndarray, dtype: torch.dtype
 def _general_rows(state, omega: np.ndarray, beta: np.ndarray, dtype: torch.dtype, pairs):
     """(pre, e_pre, r_pre) (out, N) of rows that round: their gathered terms (out, k, N)."""
     cols, weights = _gathered(omega)
-    h, err, ref_err = (np.vstack([a, np.zeros((1, a.shape[1]))])[cols] for a in state)  # (out, k, N) each
+    h, err, ref_err = (a[cols] for a in state)  # (out, k, N) each; padded entries have weight 0
     magnitude = np.abs(weights)[:, :, None]
     pre = (weights[:, :, None] * h).sum(axis=1) + beta[:, None]
     e_in = (magnitude * err).sum(axis=1) + _pair_correction(err, weights, cols, pairs)
@@ -385,8 +390,13 @@ def _general_rows(state, omega: np.ndarray, beta: np.ndarray, dtype: torch.dtype
     e_pre = e_in + _gamma_np(live, UNIT_ROUNDOFF[dtype]) * size_run
     r_pre = r_in + _gamma_np(live, UNIT_ROUNDOFF[torch.float64]) * size_ref
     certain = ~(uncertain & (weights != 0)[:, :, None]).any(axis=1)
-    if certain.any():
-        low_h = np.vstack([_lowest_bits(state[0]), np.full((1, h.shape[2]), np.inf)])[cols]
-        exact = _exact_sparse(h, certain, weights, beta, low_h, PRECISION_BITS[dtype])
-        e_pre[exact], r_pre[exact] = 0.0, 0.0
+    rows = np.nonzero(certain.any(axis=1))[0]  # rows with some input whose operands are all exact
+    if rows.size:
+        low = np.full(state[0].shape, np.inf)
+        for c in np.unique(cols[rows][weights[rows] != 0]):
+            low[c] = _lowest_bits(state[0][c])
+        exact = _exact_sparse(h[rows], certain[rows], weights[rows], beta[rows], low[cols[rows]],
+                              PRECISION_BITS[dtype])
+        e_pre[rows] = np.where(exact, 0.0, e_pre[rows])
+        r_pre[rows] = np.where(exact, 0.0, r_pre[rows])
     return pre, e_pre, r_pre

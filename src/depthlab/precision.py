@@ -144,15 +144,12 @@ def sign_split_pairs(omega, beta) -> list[tuple[int, int]]:
     [(0, 1)]
     """
     rows = np.concatenate([np.asarray(omega), np.asarray(beta)[:, None]], axis=1)  # (out, in + 1)
+    negated = (rows[:, None, :] == -rows[None, :, :]).all(axis=2) & rows.any(axis=1)[:, None]  # (out, out)
     pairs, used = [], set()
-    for i in range(rows.shape[0]):
-        if i in used or not rows[i].any():
-            continue
-        for j in range(i + 1, rows.shape[0]):
-            if j not in used and np.array_equal(rows[j], -rows[i]):
-                pairs.append((i, j))
-                used.update((i, j))
-                break
+    for i, j in zip(*np.nonzero(np.triu(negated, k=1))):
+        if i not in used and j not in used:
+            pairs.append((int(i), int(j)))
+            used.update((i, j))
     return pairs
 
 
@@ -312,14 +309,10 @@ def _gamma_np(n: np.ndarray, unit_roundoff: float) -> np.ndarray:
 
 def _gathered(omega: np.ndarray):
     """(cols (out, k) int, weights (out, k)) of each row's nonzero weights, padded with column 0 and weight 0."""
-    counts = (omega != 0).sum(axis=1)
-    k = max(1, int(counts.max()))
-    cols = np.zeros((omega.shape[0], k), dtype=np.int64)
-    weights = np.zeros((omega.shape[0], k))
-    for i in range(omega.shape[0]):
-        nz = np.nonzero(omega[i])[0]
-        cols[i, : nz.size], weights[i, : nz.size] = nz, omega[i, nz]
-    return cols, weights
+    k = max(1, int((omega != 0).sum(axis=1).max()))
+    cols = np.argsort(omega == 0, axis=1, kind="stable")[:, :k]  # nonzero columns first, in order
+    weights = np.take_along_axis(omega, cols, axis=1)
+    return np.where(weights != 0, cols, 0), weights
 
 
 def _pair_correction(err_g: np.ndarray, weights: np.ndarray, cols: np.ndarray, pairs) -> np.ndarray:

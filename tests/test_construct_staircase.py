@@ -43,8 +43,8 @@ def test_real_digits_in_float32() -> None:
     assert m.fit_max_abs_error == 0.0 and m.fit_mse == 0.0 and m.train_accuracy == 1.0 and m.error_bound == 0.0
     assert torch.equal(_run32(m.net, x), y.double()) and m.stacked_max_abs_error == 0.0
     assert m.staircase.n_super_buckets >= 1 and m.layers < 3 * x.shape[0]
-    seed = memorize(x, y)  # the seed's construction, float64, run in float32: not exact
-    assert (_run32(seed.net.to(torch.float32), x) - y.double()).abs().max() > 0
+    seed = memorize(x, y)  # the seed's construction, float64: in float32 its bound guarantees nothing
+    assert float_error_bound(seed.net, x).max_bound > 0.5
 
 
 def test_keep_steps_truncates_the_staircase() -> None:

@@ -82,5 +82,7 @@ def test_float32_row_reaches_zero_loss_at_full_depth(quick):
     rows = result.tables["float32_loss_vs_depth"]
     layers = [r["layers"] for r in rows]
     assert layers == sorted(layers) and layers[-1] == m["float32_full_layers"] and rows[0]["loss_float32"] > 0
+    losses = [r["loss_float32"] for r in rows]
+    assert losses == sorted(losses, reverse=True) and m["float32_monotone_fraction"] == 1.0
     row = next(r for r in result.references if "run in float32" in r.claim)
     assert row.verdict == "reproduced"

@@ -49,10 +49,10 @@ import torch
 from depthlab.checks import InputError, as_tensor, check_int
 from depthlab.construct.memorize import Encoding, encode_1d, scalar_class_accuracy
 from depthlab.models.network import Network
+from depthlab.precision import gamma  # Higham's gamma_n, float64 u by default
 
 WORD_BITS_MAX = 27  # the reading layer's partial sums (< 2^(2B - 1)) stay exact integers in float64
 FLOAT_BITS = 64  # bits in one float64 parameter: the counting bound's denominator
-UNIT_ROUNDOFF = 2.0**-53
 J_ERROR_LIMIT = 0.125  # the group index may be off by at most this much before cleaning (margin 1/4)
 _EXPONENT_BITS = (0, 1, 2, 3, 4, 5)
 _T_GRID = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64)
@@ -631,9 +631,7 @@ def _index_error_bound(codes: np.ndarray, thresholds: np.ndarray, slopes: np.nda
     m_cum = np.concatenate([[0.0], np.cumsum(slopes)])
     mt_cum = np.concatenate([[0.0], np.cumsum(slopes * thresholds)])
     total = 2.0 * (codes * m_cum[below] - mt_cum[below]) + below + 1.0  # sum of p + q, with slack
-    terms = 2 * thresholds.size + 2
-    gamma = terms * UNIT_ROUNDOFF / (1 - terms * UNIT_ROUNDOFF)
-    return float(gamma * total.max() * (1 + 1e-6))
+    return float(gamma(2 * thresholds.size + 2) * total.max() * (1 + 1e-6))
 
 
 def plan_few_params(

@@ -51,16 +51,11 @@ import torch
 from depthlab.checks import InputError, as_tensor
 from depthlab.construct.memorize import Encoding, encode_1d, memorize, scalar_class_accuracy
 from depthlab.models.network import Network
+from depthlab.precision import gamma  # Higham's gamma_n, float64 u by default
 
 S_LOW, S_HIGH = 0.25, 0.5  # the carry's targets: below every threshold by >= FLOOR - S_HIGH
 FLOOR = 0.875  # lowest threshold: above every target, within a factor 2 of every code (<= 1.75)
-UNIT = 2.0**-53  # float64 unit roundoff
 WIDTHS = (2, 3)
-
-
-def _gamma(n: int) -> float:
-    """Higham's gamma_n = n u / (1 - n u): the relative error of n float64 roundings in sequence."""
-    return n * UNIT / (1 - n * UNIT)
 
 
 class _Op(NamedTuple):
@@ -264,7 +259,7 @@ def _fold(c: float, s: float, theta: float, v: float | None = None) -> _Op:
     """Fold u -> u + lambda relu(u - theta) that moves the value c (kink v = c - theta) onto s."""
     v = c - theta if v is None else v  # exact (Sterbenz) unless given
     lam = (s - c) / v
-    return _Op((theta,), (lam,), _gamma(2) * abs(s - c) + _gamma(4) * (c + abs(lam) * v), "fold")
+    return _Op((theta,), (lam,), gamma(2) * abs(s - c) + gamma(4) * (c + abs(lam) * v), "fold")
 
 
 def _ops_width2(codes: list[float], s: list[float], runs: list[tuple[int, int]], clamp_all: bool) -> list[_Op]:
@@ -288,7 +283,7 @@ def _ops_width3(codes: list[float], s: list[float], runs: list[tuple[int, int]])
         th1, th2 = _two_thresholds(lo, c)
         l1 = (s[start] - th2) / (th2 - th1)  # |l1| > 1 (s <= 0.5 < FLOOR - 0.29), so -1 - l1 is exact
         l2 = -1.0 - l1
-        error = _gamma(2) * abs(s[start] - th2) + _gamma(4) * (top + abs(l1) * (top - th1) + abs(l2) * (top - th2))
+        error = gamma(2) * abs(s[start] - th2) + gamma(4) * (top + abs(l1) * (top - th1) + abs(l2) * (top - th2))
         ops.append(_Op((th1, th2), (l1, l2), error, "flat"))
     return ops
 
@@ -428,7 +423,7 @@ def memorize_narrow(
     build = time.perf_counter() - start
     span = float(t.max() - t.min())
     worst = max((op.error for op in ops), default=0.0)
-    error_bound = scale * worst + _gamma(4) * (scale * S_HIGH + abs(offset)) + _gamma(3) * (
+    error_bound = scale * worst + gamma(4) * (scale * S_HIGH + abs(offset)) + gamma(3) * (
         span + scale * S_HIGH + abs(offset) + float(t.abs().max()))
     with torch.no_grad():
         fit = net(x)  # (N, 1): the returned network run as a user runs it

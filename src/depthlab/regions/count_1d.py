@@ -36,8 +36,7 @@ from torch import nn
 from depthlab.activations import activation
 from depthlab.checks import InputError, as_network, check_point
 from depthlab.models.network import Network
-
-UNIT_ROUNDOFF = 2.0**-53  # u: float64 rounds every operation to within a relative u
+from depthlab.precision import gamma  # Higham's gamma_n, float64 u by default
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,15 +93,6 @@ class Regions1D:
 
     def __repr__(self) -> str:
         return f"Regions1D(n_regions={self.n_regions}, n_pieces={self.n_pieces})"
-
-
-def gamma(n: int) -> float:
-    """Higham's gamma_n = n u / (1 - n u), u = 2^-53: the relative error bound of n float64 roundings.
-
-    A length-n dot product plus a bias, computed in any order, is within gamma_{n+1} (|x| . |w| + |b|)
-    of the exact value.
-    """
-    return n * UNIT_ROUNDOFF / (1 - n * UNIT_ROUNDOFF)
 
 
 def count_regions_1d(

@@ -35,7 +35,7 @@ from depthlab import experiments
 from depthlab.checks import InputError
 from depthlab.contracts.result import Result
 from depthlab.lab.runs import metrics_document, write_run
-from depthlab.progress import progress_bar
+from depthlab.progress import inner_mode, progress_bar
 
 EXECUTORS: tuple[str, ...] = ("local", "ray")
 RAY_MISSING = "--executor ray needs Ray, which is not installed; install it with: pip install depthlab[ray]"
@@ -121,10 +121,10 @@ def one_line_error(error: BaseException) -> str:
 
 @contextlib.contextmanager
 def _quiet_worker(threads: int) -> Iterator[None]:
-    """torch threads set to `threads` and inner progress bars off, restored afterwards."""
+    """torch threads set to `threads` and inner progress bars off (log lines kept in a log), restored afterwards."""
     previous_threads, previous_progress = torch.get_num_threads(), os.environ.get("DEPTHLAB_PROGRESS")
     torch.set_num_threads(threads)
-    os.environ["DEPTHLAB_PROGRESS"] = "0"
+    os.environ["DEPTHLAB_PROGRESS"] = inner_mode()
     try:
         yield
     finally:
@@ -186,12 +186,13 @@ def write_outcome(experiment: Any, config: dict[str, Any], result: Result, out_r
 
 
 def _set_worker_threads(threads: int) -> None:
-    """Process-pool initializer: the worker's torch threads, no inner bars, matplotlib without a display."""
+    """Process-pool initializer: the worker's torch threads, no inner bars (log lines when the parent logs: the
+    worker writes to the same stderr), matplotlib without a display."""
     import matplotlib
 
     matplotlib.use("Agg")
     torch.set_num_threads(threads)
-    os.environ["DEPTHLAB_PROGRESS"] = "0"
+    os.environ["DEPTHLAB_PROGRESS"] = inner_mode()
 
 
 def pool_size(n_cells: int, workers: int | None = None, threads: int | None = None) -> tuple[int, int]:

@@ -144,3 +144,18 @@ def test_search_bad_input():
         largest_fitted_n(SHAPE, x, y, [0, 1, 2], tolerance=1.5, **OPTIONS)
     with pytest.raises(ValueError, match="'target_accuracy' option is fixed"):
         largest_fitted_n(SHAPE, x, y, [0, 1, 2], target_accuracy=0.9, **OPTIONS)
+
+
+def test_diverged_training_is_named_not_hidden_as_a_failure(tmp_path):
+    x, y = _pools()
+    path = tmp_path / "outcomes.json"
+    blown = {**OPTIONS, "optimizer": "sgd", "lr": 1e30}  # every step overflows: the loss becomes infinite
+    found = largest_fitted_n(SHAPE, x, y, [0, 1, 2], n_start=8, outcomes=path, **blown)
+    for m in range(3):
+        assert found.diverged[m], "a lr of 1e30 must blow up"
+        assert all(found.tested[m][n] is False for n in found.diverged[m])
+        assert found.diverged[m] == sorted(found.diverged[m])
+    again = largest_fitted_n(SHAPE, x, y, [0, 1, 2], n_start=8, outcomes=path, **blown)
+    assert again.n_calls == 0 and again.diverged == found.diverged  # kept in the outcome file
+    calm = largest_fitted_n(SHAPE, x, y, [0, 1, 2], n_start=8, **OPTIONS)
+    assert calm.diverged == [[], [], []]

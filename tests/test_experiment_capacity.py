@@ -28,6 +28,8 @@ def test_rows_bits_and_verdicts(tmp_path):
         assert r["bits_per_param"] == pytest.approx(r["bits"] / r["params"])
         assert r["censored"] == (r["smallest_failure"] is None)
         assert r["smallest_failure"] is None or r["smallest_failure"] > r["largest_fit"]
+        assert r["diverged_at"] is None
+    assert not any("diverged" in note for note in result.notes)
     perceptron, *mlps = [ref for ref in result.references if "construction" not in ref.claim]
     assert abs(result.metrics["perceptron_bits_per_weight"] - 2.0) < 0.5  # Cover: mean exactly 2K
     low, high = result.metrics["perceptron_bits_per_weight_ci"]
@@ -47,6 +49,15 @@ def test_rerun_reads_the_search_back(tmp_path):
     again = run(tmp_path, label_classes=[2], inputs=["random"], perceptron_weights=[4, 8, 12, 16])
     assert first.metrics["search_seconds"] > 0 and again.metrics["search_seconds"] == 0
     assert again.tables["largest_fit"] == [{**r, "search_seconds": 0.0} for r in first.tables["largest_fit"]]
+
+
+def test_diverged_searches_are_named(tmp_path):
+    result = run(tmp_path, label_classes=[2], inputs=["random"], budgets=[60], perceptron_weights=[4, 8, 12, 16],
+                 lr=1e30)  # Adam's first step moves every weight by 1e30: the logits overflow
+    rows = result.tables["largest_fit"]
+    assert all(r["diverged_at"] for r in rows)
+    [note] = [note for note in result.notes if note.startswith("Training diverged")]
+    assert f"for {len(rows)} network(s)" in note and f"seed 0) at N = {rows[0]['diverged_at']}" in note
 
 
 @pytest.mark.parametrize("setting, message", [

@@ -53,6 +53,16 @@ def test_smallest_picks_fewest_parameters():
     assert smallest(rows, "median_train", 1.01) is None
 
 
+def test_diverged_cells_are_named(tmp_path):
+    calm = run(tmp_path / "calm", depths=[1], widths=[8])
+    assert calm.tables["cells"][0]["diverged"] == 0 and not any("diverged" in n for n in calm.notes)
+    blown = run(tmp_path / "blown", depths=[1], widths=[8], lr=1e30)  # Adam moves every weight by 1e30 at once
+    [cell] = blown.tables["cells"]
+    assert cell["diverged"] == 2
+    [note] = [n for n in blown.notes if n.startswith("Training diverged")]
+    assert "digits depth 1 x width 8 (2 of 2)" in note
+
+
 def test_rerun_reads_finished_cells_back(tmp_path):
     first = run(tmp_path, depths=[1], widths=[4, 16])
     again = run(tmp_path, depths=[1], widths=[4, 16])

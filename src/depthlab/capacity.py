@@ -65,6 +65,8 @@ class CapacitySearch:
     smallest_failure : the smallest N that did not (None: every N up to n_max fitted; censored).
     tested : N -> fitted, for every N tested.
     steps_to_fit : N -> updates needed, for the N that fitted.
+    diverged : the N whose training diverged (a non-finite loss), per model, ascending. The search counts them as
+        not fitted, so `smallest_failure` may be a divergence rather than a capacity limit: name such models.
     n_calls : `fit_many` calls made now (not read back from the outcome file).  seconds : their wall time.
     """
 
@@ -72,6 +74,7 @@ class CapacitySearch:
     smallest_failure: list[int | None]
     tested: list[dict[int, bool]]
     steps_to_fit: list[dict[int, int]]
+    diverged: list[list[int]]
     n_calls: int
     seconds: float
 
@@ -88,7 +91,7 @@ def _state(tested: dict[int, bool]) -> tuple[int, int | None]:
 
 
 def _load_outcomes(path: Path | None, identity: dict[str, Any], n_models: int) -> list[dict[str, Any]]:
-    empty = [{"tested": {}, "steps": {}} for _ in range(n_models)]
+    empty = [{"tested": {}, "steps": {}, "diverged": []} for _ in range(n_models)]
     if path is None or not path.exists():
         return empty
     saved = json.loads(path.read_text())
@@ -98,7 +101,8 @@ def _load_outcomes(path: Path | None, identity: dict[str, Any], n_models: int) -
             "delete it or choose another checkpoint folder."
         )
     return [{"tested": {int(n): bool(v) for n, v in m["tested"].items()},
-             "steps": {int(n): int(v) for n, v in m["steps"].items()}} for m in saved["models"]]
+             "steps": {int(n): int(v) for n, v in m["steps"].items()},
+             "diverged": [int(n) for n in m.get("diverged", [])]} for m in saved["models"]]
 
 
 def _save_outcomes(path: Path | None, identity: dict[str, Any], models: list[dict[str, Any]]) -> None:
@@ -195,10 +199,12 @@ def largest_fitted_n(
                 models[m]["tested"][n] = bool(fitted)
                 if fitted:
                     models[m]["steps"][n] = int(result.steps_run)
+                elif result.diverged:
+                    models[m]["diverged"] = sorted({*models[m]["diverged"], n})
             _save_outcomes(path, identity, models)
     states = [_state(m["tested"]) for m in models]
     return CapacitySearch([s[0] for s in states], [s[1] for s in states], [dict(m["tested"]) for m in models],
-                          [dict(m["steps"]) for m in models], calls, seconds)
+                          [dict(m["steps"]) for m in models], [list(m["diverged"]) for m in models], calls, seconds)
 
 
 def _fingerprint(x: torch.Tensor, labels: torch.Tensor) -> str:

@@ -94,6 +94,7 @@ def _search(config: dict[str, Any]) -> list[dict[str, Any]]:
                          "smallest_failure": found.smallest_failure[m], "censored": found.censored[m],
                          "bits": bits, "bits_per_param": bits / params,
                          "steps_at_largest": found.steps_to_fit[m].get(n), "n_tested": len(found.tested[m]),
+                         "diverged_at": " / ".join(map(str, found.diverged[m])) or None,
                          "search_seconds": found.seconds})
     return rows
 
@@ -187,7 +188,7 @@ def run(config: dict[str, Any]) -> Result:
              + " and ".join(INPUT_TEXT[k] for k in config["inputs"])
              + f", up to {config['n_max']:,} points per pool, one pool per (input kind, seed); "
                f"perceptron: Gaussian points, K = {', '.join(map(str, weights))} weights",
-        notes=_notes(config, metrics),
+        notes=_notes(config, metrics) + _divergence_notes(rows),
     )
 
 
@@ -243,6 +244,16 @@ def _notes(config: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     if config["quick"]:
         notes.append("Quick size: fewer and smaller networks, seeds, steps and a coarser bisection than the full run.")
     return notes
+
+
+def _divergence_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """One note naming the networks whose training diverged at some N (counted as not fitting that N)."""
+    named = [f"{r['widths']} ({r['inputs']}, {r['classes']} classes, seed {r['seed_index']}) at N = {r['diverged_at']}"
+             for r in rows if r["diverged_at"]]
+    if not named:
+        return []
+    return [f"Training diverged (non-finite loss) for {len(named)} network(s), each counted as not fitting that N, so "
+            f"its largest fit is a lower bound set by the optimizer, not by capacity: {'; '.join(named)}."]
 
 
 def _figure(series: dict[str, dict[str, Any]], separable: np.ndarray, weights: list[int],

@@ -85,7 +85,8 @@ def _cell_runner(ds, config: dict[str, Any], folder):
         return {"dataset": ds.name, "params": mlp_params(ds.n_features, hidden, ds.n_classes),
                 "neurons": sum(hidden), "train_accuracy": train, "test_accuracy": test,
                 "median_train": float(np.median(train)), "median_test": float(np.median(test)),
-                "epochs_run": [float(r.epochs_run) for r in results]}
+                "epochs_run": [float(r.epochs_run) for r in results],
+                "diverged": sum(bool(r.diverged) for r in results)}
     return run_cell
 
 
@@ -132,7 +133,7 @@ def run(config: dict[str, Any]) -> Result:
         tables={"cells": [_cell_row(r) for f in found for r in f["rows"]], "smallest": _summary(found, config)},
         figures={"smallest_vs_entropy": _figure(found)} if found else {},
         data="; ".join(data) if data else "no data set found",
-        notes=notes + _notes(config),
+        notes=notes + _notes(config) + _divergence_notes(found),
     )
 
 
@@ -251,6 +252,16 @@ def _notes(config: dict[str, Any]) -> list[str]:
     if config["quick"]:
         notes.append("Quick size: MNIST-1D and digits only, fewer widths, depths, seeds and epochs.")
     return notes
+
+
+def _divergence_notes(found: list[dict[str, Any]]) -> list[str]:
+    """One note naming the cells where a seed's training diverged (it counts as not reaching the target there)."""
+    named = [f"{f['name']} depth {r['depth']} x width {r['width']} ({r['diverged']} of {len(r['train_accuracy'])})"
+             for f in found for r in f["rows"] if r.get("diverged")]
+    if not named:
+        return []
+    return ["Training diverged (non-finite loss) in these cells, whose diverged seeds count as not reaching the "
+            f"targets, so the smallest net reaching them may be smaller than the one reported: {'; '.join(named)}."]
 
 
 def _figure(found: list[dict[str, Any]]) -> Figure:

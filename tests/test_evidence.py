@@ -144,3 +144,20 @@ def test_bad_input_is_one_clear_line(call, message):
     with pytest.raises(ValueError, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_t_interval_by_hand_and_against_scipy():
+    from scipy import stats as scipy_stats
+
+    from depthlab.evidence import t_interval
+
+    low, high = t_interval([10.0, 12.0, 14.0])  # mean 12, s = 2, t_{2, 0.975} = 4.3027
+    assert (low, high) == pytest.approx((12 - 4.302653 * 2 / 3 ** 0.5, 12 + 4.302653 * 2 / 3 ** 0.5), rel=1e-6)
+    values = np.random.default_rng(3).normal(5.0, 2.0, 7)
+    expected = scipy_stats.t.interval(0.9, 6, loc=values.mean(), scale=scipy_stats.sem(values))
+    assert t_interval(values, 0.9) == pytest.approx(expected, rel=1e-12)
+    assert t_interval([4.0, 4.0]) == (4.0, 4.0)
+    with pytest.raises(ValueError, match="at least 2 values"):
+        t_interval([1.0])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        t_interval([1.0, float("nan")])

@@ -24,6 +24,27 @@ def test_metrics_keys_and_parameter_counts(run):
     assert all(r > 0 for r in m["model_epochs_per_second_by_depth"].values()) and m["projected_hours"] > 0
     table = result.tables["epochs_to_fit"]
     assert all(row["final_accuracy"] == 1.0 for row in table if row["fit"])
+    assert m["final_accuracy_by_depth"] == {d: [r["final_accuracy"] for r in table
+                                                if r["depth"] == int(d) and r["labels"] == "random"] for d in "1234"}
+
+
+def test_epochs_to_fit_per_depth_with_intervals(run):
+    config, result, _ = run
+    m = result.metrics
+    for d, epochs in m["epochs_to_fit_by_depth"].items():
+        budget = config["max_epochs"][int(d) - 1]
+        counted = [budget if e is None else e for e in epochs]  # an unfitted seed counts at its budget
+        low, high = m["epochs_to_fit_ci_by_depth"][d]
+        assert m["epochs_to_fit_mean_by_depth"][d] == pytest.approx(sum(counted) / len(counted))
+        assert low <= m["epochs_to_fit_mean_by_depth"][d] <= high
+        if len(set(counted)) > 1:  # n = 3 at 95%: t_2 s / sqrt(3) = 2.48 s exceeds any seed's distance to the mean
+            assert low < min(counted) and high > max(counted)
+    rows = {(r["depth"], r["labels"]): r for r in result.tables["summary"]}
+    assert set(rows) == {(d, k) for d in (1, 2, 3, 4) for k in ("random", "true")}
+    for (d, kind), row in rows.items():
+        assert row["n_censored"] == row["n_seeds"] - row["n_fit"]
+        if kind == "random":
+            assert [row["ci_low"], row["ci_high"]] == m["epochs_to_fit_ci_by_depth"][str(d)]
 
 
 def test_references_and_verdicts(run):

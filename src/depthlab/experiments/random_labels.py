@@ -24,7 +24,7 @@ from depthlab.architectures import mlp_params
 from depthlab.checks import InputError
 from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import load_dataset, random_labels
-from depthlab.evidence import RankCorrelation, rank_correlation
+from depthlab.evidence import RankCorrelation, rank_correlation, t_interval
 from depthlab.seeds import derive_seed
 from depthlab.train.checkpoint import checkpoint_folder
 from depthlab.train.divergence import DivergenceLog, Split, compare_trained
@@ -118,6 +118,15 @@ def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list
         "n_seeds": n, "n_train": int(ds.x.shape[0]), **timing,
         "train_seconds": float(sum(out["fit"].seconds for out in outputs)), **log.metrics(),
     }
+    budgets = dict(zip(config["depths"], config["max_epochs"]))
+    spread = {(d, kind): _epochs_interval(by_kind[d][kind], budgets[d], config["confidence"])
+              for d in architectures for kind in KINDS}
+    metrics.update({
+        "epochs_to_fit_mean_by_depth": {str(d): spread[d, "random"]["mean_epochs"] for d in architectures},
+        "epochs_to_fit_ci_by_depth": {str(d): [spread[d, "random"]["ci_low"], spread[d, "random"]["ci_high"]]
+                                      for d in architectures},
+        "final_accuracy_by_depth": {str(d): [r.final_accuracy for r in by_kind[d]["random"]] for d in architectures},
+    })
     evidence = _evidence(metrics, config, {d: splits[d, "random"] for d in architectures})
     rows = [{"depth": d, "labels": kind, "seed_index": s, "params": params[d], "epochs_to_fit": e,
              "fit": r.stop_reason == "target_accuracy", "final_accuracy": r.final_accuracy, "final_loss": r.final_loss,
@@ -127,7 +136,7 @@ def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list
     return Result(
         metrics=metrics,
         references=_references(metrics, params, evidence, config),
-        tables={"epochs_to_fit": rows, "summary": _summary(metrics, architectures)},
+        tables={"epochs_to_fit": rows, "summary": _summary(metrics, architectures, spread)},
         figures={"training_error": _figure(by_kind, config)},
         data=f"MNIST-1D (mnist1d generator, seed {config['data_seed']}): {ds.x.shape[0]} training examples of "
              f"{ds.x.shape[1]} features, labels uniformly random per example ({n} label sets) and the true labels",
@@ -216,7 +225,18 @@ def _median(values: list):
     return int(np.median(fitted)) if len(fitted) == len(values) and fitted else "not all fit"
 
 
-def _summary(metrics: dict[str, Any], architectures: dict[int, list[int]]) -> list[dict[str, Any]]:
+def _epochs_interval(results: list, budget: int, confidence: float) -> dict[str, Any]:
+    """Mean epochs to fit over the seeds that trained (a diverged one left out), with its Student-t interval; a seed
+    that did not fit counts at its budget, so then the mean and interval are lower bounds (`n_censored` > 0)."""
+    trained = [r for r in results if not r.diverged]
+    values = _censored(_epochs(trained), budget)
+    low, high = t_interval(values, confidence) if len(values) >= 2 else (float("nan"), float("nan"))
+    return {"mean_epochs": float(np.mean(values)) if values else None, "ci_low": low, "ci_high": high,
+            "n_censored": sum(r.stop_reason != "target_accuracy" for r in trained)}
+
+
+def _summary(metrics: dict[str, Any], architectures: dict[int, list[int]],
+             spread: dict[tuple[int, str], dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for d in architectures:
         for kind, key in (("random", "epochs_to_fit_by_depth"), ("true", "epochs_to_fit_true_labels_by_depth")):
@@ -225,7 +245,8 @@ def _summary(metrics: dict[str, Any], architectures: dict[int, list[int]]) -> li
                          "params": metrics["params_by_depth"][str(d)], "n_fit": len(values),
                          "n_seeds": len(metrics[key][str(d)]),
                          "median_epochs": float(np.median(values)) if values else None,
-                         "min_epochs": min(values) if values else None, "max_epochs": max(values) if values else None})
+                         "min_epochs": min(values) if values else None, "max_epochs": max(values) if values else None,
+                         **spread[d, kind]})
     return rows
 
 

@@ -133,7 +133,9 @@ def test_ray_not_installed_names_the_install_command(tmp_path, capsys, monkeypat
 
 def test_experiments_without_groups_or_training_say_so(tmp_path, capsys):
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--executor", "local"]) == 2
-    assert "compose has none (experiments with groups: random-labels, resnet-depth" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "compose has none (experiments with groups: " in err
+    assert all(name in err for name in ("multiplication", "random-labels", "regions-at-init", "resnet-depth"))
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--device", "cpu"]) == 2
     assert "compose trains no network" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
@@ -154,3 +156,21 @@ def test_resnet_depth_groups_on_a_pool_give_the_numbers_of_the_run(tmp_path, cap
     assert main([*argv, "--out", str(tmp_path / "b"), "--executor", "local", "--workers", "2"]) == 0
     pooled = json.loads(capsys.readouterr().out)
     assert pooled["metrics"] == alone["metrics"] and "plain_loss_by_depth" in pooled["metrics"]
+
+
+@pytest.mark.parametrize("name, settings, table", [
+    ("regions-at-init", ["neurons=12,24", "depths=1,2", "n_seeds=2", "n_points=100", "n_lines=3", "train_steps=20"],
+     "density"),
+    ("multiplication", ["ns=2", "neurons=4,8", "n_seeds=2", "steps=40"], "trained"),
+])
+def test_grid_experiments_on_a_pool_give_the_rows_of_the_run(name, settings, table, tmp_path, capsys):
+    """Experiments whose work is one cell per grid point (`contracts.cell_groups`) spread the cells over workers and
+    give the in-process run's rows: each cell keeps its derived seed wherever it runs."""
+    argv = ["run", name, "--quick", *[a for s in settings for a in ("--set", s)], "--json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--out", str(tmp_path / "b"), "--executor", "local", "--workers", "2"]) == 0
+    pooled = json.loads(capsys.readouterr().out)
+    assert pooled["metrics"] == alone["metrics"]
+    rows = [(Path(d["run_dir"]) / f"{table}.csv").read_text() for d in (alone, pooled)]
+    assert rows[0] == rows[1] and rows[0].count("\n") > 4

@@ -82,9 +82,21 @@ def map_cells(
     for cell in progress(grid, desc=desc, total=len(grid), unit="cell"):
         if skip is not None and skip(cell, rows):
             continue
-        derived = cell_seed(seed, cell, stream)
-        rows.append({**cell, "seed": derived, **fn(cell, derived)})
+        rows.append(cell_row(fn, cell, seed, stream))
     return rows
+
+
+def cell_row(fn: Callable[[dict[str, Any], int], dict[str, Any]], cell: dict[str, Any], seed: int,
+             stream: str = "") -> dict[str, Any]:
+    """One cell's row as `map_cells` makes it: the cell's values, its derived seed (`cell_seed`), fn's output.
+
+    Examples
+    --------
+    >>> cell_row(lambda c, s: {"double": 2 * c["width"]}, {"width": 4}, 0)["double"]
+    8
+    """
+    derived = cell_seed(seed, cell, stream)
+    return {**cell, "seed": derived, **fn(cell, derived)}
 
 
 def smallest_reaching(

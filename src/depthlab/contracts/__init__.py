@@ -6,7 +6,7 @@ rules (`rules`), and what a run returns (`Result`, `Reference`, `VERDICTS`). The
 """
 
 from depthlab.contracts import keys, rules
-from depthlab.contracts.experiment import COMMON_KEYS, Experiment, Groups, Key
+from depthlab.contracts.experiment import COMMON_KEYS, Experiment, Groups, Key, cell_groups
 from depthlab.contracts.result import (
     VERDICTS,
     Reference,
@@ -18,4 +18,4 @@ from depthlab.contracts.result import (
 )
 
 __all__ = ["COMMON_KEYS", "VERDICTS", "Experiment", "Groups", "Key", "Reference", "Result", "keys", "rules",
-           "verdict_close", "verdict_holds", "verdict_label", "warn"]
+           "cell_groups", "verdict_close", "verdict_holds", "verdict_label", "warn"]

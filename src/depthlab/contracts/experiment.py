@@ -72,6 +72,31 @@ class Groups:
         return self.combine(config, groups, outputs)
 
 
+def cell_groups(grid: Callable[[dict[str, Any]], list[dict[str, Any]]],
+                measure: Callable[[dict[str, Any], dict[str, Any], int], dict[str, Any]],
+                combine: Callable[[dict[str, Any], list[dict[str, Any]]], Result],
+                desc: str, stream: str = "") -> Groups:
+    """`Groups` for work that is one independent measurement per grid cell, as `depthlab.grid.map_cells` runs it.
+
+    Parameters
+    ----------
+    grid : callable config -> list of cells (dicts of JSON-able values, e.g. from `grid.cells`); it may validate
+        the config and raise, before any work.
+    measure : callable (config, cell, cell seed) -> dict of measured values.
+    combine : callable (config, rows) -> Result; rows as `map_cells` returns them (cell values, "seed", measured),
+        in grid order.
+    desc, stream : the progress label, and the seed stream of `map_cells` (the same cell seeds, so the same rows).
+
+    Each cell is one group, so ``--executor local|ray`` spreads the cells and gives the in-process rows.
+    """
+    from depthlab.grid import cell_row
+
+    def run(config: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
+        return cell_row(lambda c, seed: measure(config, c, seed), cell, config["seed"], stream)
+
+    return Groups(split=grid, run=run, combine=lambda config, cells, rows: combine(config, rows), desc=desc)
+
+
 @dataclass(frozen=True)
 class Experiment:
     """A registered experiment.

@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import split_neurons
 from depthlab.construct.products import fewest_polarization_knots, fewest_tree_depth, product_dataset
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
+from depthlab.contracts import Experiment, Key, Reference, Result, cell_groups, keys, rules
 from depthlab.evidence import Comparison
-from depthlab.grid import cells, map_cells, smallest_reaching
+from depthlab.grid import cells, smallest_reaching
 from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
 from depthlab.train import fit
@@ -39,7 +39,7 @@ def _constructions(n: int, config: dict[str, Any]) -> list[dict[str, Any]]:
              "params": c.net.n_params, "max_error": c.max_error, "reached": c.reached} for kind, c in found.items()]
 
 
-def _train_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict[str, Any]:
+def _train_cell(config: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, Any]:
     """One net of `neurons` hidden units (shallow: one layer; deep: deep_layers equal layers) fit to x_1 ... x_n."""
     n = cell["n"]
     x, y = product_dataset(n, config["n_train"], derive_seed(seed, "train"))
@@ -59,12 +59,10 @@ def _train_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict
             "failure": failure(result.final_loss, result.initial_loss, result.chance_loss)}
 
 
-def _trained_rows(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (n, kind, neurons, seed): relative test RMSE of a net trained with Adam."""
-    grid = cells(n=config["ns"], kind=["shallow", "deep"], neurons=config["neurons"],
+def _grid(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One cell per (n, kind, neurons, seed index): a net trained with Adam, its relative test RMSE measured."""
+    return cells(n=config["ns"], kind=["shallow", "deep"], neurons=config["neurons"],
                  seed_index=list(range(config["n_seeds"])))
-    return map_cells(lambda cell, seed: _train_cell(cell, seed, config), grid, config["seed"],
-                     desc="multiplication fits", stream="fits")
 
 
 def _neurons_needed(rows: list[dict[str, Any]], n: int, kind: str, target: float, **where: Any) -> int:
@@ -107,10 +105,9 @@ def _figure(constructions: list[dict], trained: list[dict], config: dict[str, An
     return figure
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Constructions, then trained sweeps; see the module docstring."""
+def _combine(config: dict[str, Any], trained: list[dict[str, Any]]) -> Result:
+    """The constructions, then the verdicts from every trained cell's row."""
     constructions = [row for n in config["ns"] for row in _constructions(n, config)]
-    trained = _trained_rows(config)
     log = DivergenceLog()
     for n in config["ns"]:
         for kind in KINDS:
@@ -224,6 +221,15 @@ def _notes(config: dict[str, Any]) -> list[str]:
     return notes
 
 
+GROUPS = cell_groups(_grid, _train_cell, _combine, desc="multiplication fits", stream="fits")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Trained sweeps (one cell after another; `--executor local|ray` spreads them), then the constructions; see
+    the module docstring."""
+    return GROUPS.run_all(config)
+
+
 EXPERIMENT = Experiment(
     name="multiplication",
     claim="Multiplying n inputs takes exponentially many neurons in a shallow net, about linearly many in a deep one.",
@@ -244,5 +250,6 @@ EXPERIMENT = Experiment(
         "confidence": keys.confidence(),
     },
     run=run,
+    groups=GROUPS,
     order=33,
 )

@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
+from depthlab.contracts import Experiment, Key, Reference, Result, cell_groups, keys, rules
 from depthlab.data import two_moons
 from depthlab.evidence import GrowthFit, growth_law, slope_ci
-from depthlab.grid import cells, map_cells
+from depthlab.grid import cells
 from depthlab.models.network import Network
 from depthlab.regions import partition_2d, serra, square_slice
 from depthlab.regions.density import (
@@ -46,7 +46,7 @@ def _init(config: dict[str, Any]) -> tuple:
     return ("normal", math.sqrt(2.0), float(config["bias_std"]))
 
 
-def _measure_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict[str, Any]:
+def _measure_cell(config: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, Any]:
     """One random net of N neurons in `depth` equal layers: density, distance and boundary length per area."""
     n, depth = cell["neurons"], cell["depth"]
     net = Network.random([config["input_dim"], *equal_neuron_widths(n, depth), 1], init=_init(config), seed=seed)
@@ -59,11 +59,13 @@ def _measure_cell(cell: dict[str, Any], seed: int, config: dict[str, Any]) -> di
             "mean_distance": measured.mean_distance, "mean_distance_times_n": measured.mean_distance * n}
 
 
-def _measure(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (N, depth, seed index); every network drawn with its own derived seed."""
-    grid = cells(neurons=config["neurons"], depth=config["depths"], seed_index=list(range(config["n_seeds"])))
-    return map_cells(lambda cell, seed: _measure_cell(cell, seed, config), grid, config["seed"],
-                     desc="regions-at-init", stream="nets")
+def _grid(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One cell per (N, depth, seed index), each a network drawn with its own derived seed; N and depth checked
+    (N must split into equal layers) before any work."""
+    for n in config["neurons"]:
+        for d in config["depths"]:
+            equal_neuron_widths(n, d)
+    return cells(neurons=config["neurons"], depth=config["depths"], seed_index=list(range(config["n_seeds"])))
 
 
 def _replicates(rows: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -221,12 +223,8 @@ def _references(m: dict[str, Any], evidence: dict[str, Any], config: dict[str, A
     return refs
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Measure region density, boundary length and distance for equal-N nets of several depths."""
-    for n in config["neurons"]:
-        for d in config["depths"]:
-            equal_neuron_widths(n, d)  # validates before any work
-    rows = _measure(config)
+def _combine(config: dict[str, Any], rows: list[dict[str, Any]]) -> Result:
+    """The scaling fits, verdicts and figures from every cell's row (and the trained 2-D picture)."""
     metrics, evidence = _summary(rows, config)
     figures = {"scaling": _scaling_figure(rows, config)}
     notes = [
@@ -262,6 +260,15 @@ def run(config: dict[str, Any]) -> Result:
     )
 
 
+GROUPS = cell_groups(_grid, _measure_cell, _combine, desc="regions-at-init", stream="nets")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Measure region density, boundary length and distance for equal-N nets of several depths, one cell (N, depth,
+    seed) after another (`--executor local|ray` spreads the cells)."""
+    return GROUPS.run_all(config)
+
+
 EXPERIMENT = Experiment(
     name="regions-at-init",
     claim="At He initialization the regions a line meets per unit length grow linearly in the number of "
@@ -290,4 +297,5 @@ EXPERIMENT = Experiment(
     },
     run=run,
     order=31,
+    groups=GROUPS,
 )

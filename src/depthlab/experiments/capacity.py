@@ -11,6 +11,7 @@ memorizing construction's bits per parameter (`construct.memorize`) for contrast
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,10 @@ from matplotlib.figure import Figure
 from depthlab.architectures import constant_width_for_budget, mlp_params, shallow_width_for_budget
 from depthlab.capacity import largest_fitted_n, perceptron_capacity
 from depthlab.construct.memorize import memorize
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
+from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules, verdict_holds
 from depthlab.data import make_mnist1d
 from depthlab.evidence import mean_ci, slope_ci
 from depthlab.info import BITS_PER_WEIGHT, label_bits
-from depthlab.progress import progress
 from depthlab.seeds import derive_seed
 from depthlab.train.checkpoint import checkpoint_folder
 
@@ -47,6 +47,12 @@ def series_name(depth: int, inputs: str, n_classes: int) -> str:
     return f"depth{depth}_{inputs}_c{n_classes}"
 
 
+@functools.lru_cache(maxsize=2)
+def _mnist1d_signals(n: int, seed: int) -> torch.Tensor:
+    """(n, 40) MNIST-1D signals, generated once per process (every group of a run shares them; seconds each)."""
+    return torch.from_numpy(make_mnist1d(n, seed)[0])
+
+
 def _pools(config: dict[str, Any], n_classes: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, int]]]:
     """Points (M, n_max, 40) and labels (M, n_max) for every (input kind, seed): the same for every architecture."""
     n_max, seed = config["n_max"], config["seed"]
@@ -59,7 +65,7 @@ def _pools(config: dict[str, Any], n_classes: int) -> tuple[torch.Tensor, torch.
                 xs.append(torch.randn(n_max, INPUT_DIM, generator=generator, dtype=torch.float64))
             else:
                 if mnist1d is None:
-                    mnist1d = torch.from_numpy(make_mnist1d(n_max, derive_seed(seed, "mnist1d") % 2**32)[0])
+                    mnist1d = _mnist1d_signals(n_max, derive_seed(seed, "mnist1d") % 2**32)
                 xs.append(mnist1d[torch.randperm(n_max, generator=generator)])
             labels = torch.Generator().manual_seed(derive_seed(seed, "labels", kind, n_classes, s))
             ys.append(torch.randint(n_classes, (n_max,), generator=labels))
@@ -67,35 +73,45 @@ def _pools(config: dict[str, Any], n_classes: int) -> tuple[torch.Tensor, torch.
     return torch.stack(xs), torch.stack(ys), members
 
 
-def _search(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (depth, budget, classes, input kind, seed): the largest N fitted and its bits."""
+def _groups(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One group per distinct searched architecture (classes, depth, budget); two budgets that give one
+    architecture are searched once, under the first."""
+    groups, seen = [], set()
+    for c in config["label_classes"]:
+        for d in config["depths"]:
+            for b in config["budgets"]:
+                hidden = tuple(hidden_widths(b, d, c))
+                if (c, hidden) not in seen:
+                    seen.add((c, hidden))
+                    groups.append({"classes": c, "depth": d, "budget": b})
+    return groups
+
+
+def _search_group(config: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (input kind, seed) of one architecture: the largest N fitted and its bits (resumable: the
+    search's outcome file in checkpoint_dir)."""
+    n_classes, depth, budget = group["classes"], group["depth"], group["budget"]
+    x, y, members = _pools(config, n_classes)
     folder = checkpoint_folder(config, "capacity")
-    groups = [(c, d, b) for c in config["label_classes"] for d in config["depths"] for b in config["budgets"]]
-    pools = {c: _pools(config, c) for c in config["label_classes"]}
-    rows, seen = [], set()
-    for n_classes, depth, budget in progress(groups, desc="capacity", total=len(groups), unit="net"):
-        x, y, members = pools[n_classes]
-        hidden = hidden_widths(budget, depth, n_classes)
-        if (n_classes, tuple(hidden)) in seen:  # two budgets giving one architecture: searched once
-            continue
-        seen.add((n_classes, tuple(hidden)))
-        widths = [INPUT_DIM, *hidden, n_classes]
-        params = mlp_params(INPUT_DIM, hidden, n_classes)
-        seeds = [derive_seed(config["seed"], "init", depth, budget, n_classes, kind, s) for kind, s in members]
-        found = largest_fitted_n(
-            widths, x, y, seeds, n_start=config["n_start"], tolerance=config["tolerance"], optimizer="adam",
-            lr=config["lr"], steps=config["steps"], device=config["device"], desc=f"{'-'.join(map(str, widths))}",
-            outcomes=None if folder is None else folder / f"depth{depth}_budget{budget}_c{n_classes}.json")
-        for m, (kind, s) in enumerate(members):
-            n = found.largest_fit[m]
-            bits = label_bits(n, n_classes) if n else 0.0
-            rows.append({"depth": depth, "budget": budget, "widths": "-".join(map(str, widths)), "params": params,
-                         "inputs": kind, "classes": n_classes, "seed_index": s, "largest_fit": n,
-                         "smallest_failure": found.smallest_failure[m], "censored": found.censored[m],
-                         "bits": bits, "bits_per_param": bits / params,
-                         "steps_at_largest": found.steps_to_fit[m].get(n), "n_tested": len(found.tested[m]),
-                         "diverged_at": " / ".join(map(str, found.diverged[m])) or None,
-                         "search_seconds": found.seconds})
+    hidden = hidden_widths(budget, depth, n_classes)
+    widths = [INPUT_DIM, *hidden, n_classes]
+    params = mlp_params(INPUT_DIM, hidden, n_classes)
+    seeds = [derive_seed(config["seed"], "init", depth, budget, n_classes, kind, s) for kind, s in members]
+    found = largest_fitted_n(
+        widths, x, y, seeds, n_start=config["n_start"], tolerance=config["tolerance"], optimizer="adam",
+        lr=config["lr"], steps=config["steps"], device=config["device"], desc=f"{'-'.join(map(str, widths))}",
+        outcomes=None if folder is None else folder / f"depth{depth}_budget{budget}_c{n_classes}.json")
+    rows = []
+    for m, (kind, s) in enumerate(members):
+        n = found.largest_fit[m]
+        bits = label_bits(n, n_classes) if n else 0.0
+        rows.append({"depth": depth, "budget": budget, "widths": "-".join(map(str, widths)), "params": params,
+                     "inputs": kind, "classes": n_classes, "seed_index": s, "largest_fit": n,
+                     "smallest_failure": found.smallest_failure[m], "censored": found.censored[m],
+                     "bits": bits, "bits_per_param": bits / params,
+                     "steps_at_largest": found.steps_to_fit[m].get(n), "n_tested": len(found.tested[m]),
+                     "diverged_at": " / ".join(map(str, found.diverged[m])) or None,
+                     "search_seconds": found.seconds})
     return rows
 
 
@@ -150,9 +166,10 @@ def _series(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, dic
     return out
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Search the largest fitted N per network, the perceptron's exact capacity, and the construction's ratio."""
-    rows = _search(config)
+def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list[list[dict[str, Any]]]) -> Result:
+    """The searches' rows (in label-classes, depth, budget order), the perceptron's exact capacity, the
+    construction's ratio, the series and verdicts."""
+    rows = [row for group_rows in outputs for row in group_rows]
     perceptron = _perceptron(config)
     construction = _memorize(config)
     series = _series(rows, config)
@@ -293,6 +310,15 @@ def _figure(series: dict[str, dict[str, Any]], separable: np.ndarray, weights: l
     return figure
 
 
+GROUPS = Groups(split=_groups, run=_search_group, combine=_combine, desc="capacity")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Search the largest fitted N per network (one architecture after another; `--executor local|ray` spreads
+    them), then the perceptron's exact capacity and the construction's ratio."""
+    return GROUPS.run_all(config)
+
+
 EXPERIMENT = Experiment(
     name="capacity",
     claim="A network stores about 2 bits of random labels per weight (MacKay's capacity of a neuron), measured.",
@@ -318,4 +344,5 @@ EXPERIMENT = Experiment(
     },
     run=run,
     order=22,
+    groups=GROUPS,
 )

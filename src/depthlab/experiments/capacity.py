@@ -11,7 +11,6 @@ memorizing construction's bits per parameter (`construct.memorize`) for contrast
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -47,12 +46,6 @@ def series_name(depth: int, inputs: str, n_classes: int) -> str:
     return f"depth{depth}_{inputs}_c{n_classes}"
 
 
-@functools.lru_cache(maxsize=2)
-def _mnist1d_signals(n: int, seed: int) -> torch.Tensor:
-    """(n, 40) MNIST-1D signals, generated once per process (every group of a run shares them; seconds each)."""
-    return torch.from_numpy(make_mnist1d(n, seed)[0])
-
-
 def _pools(config: dict[str, Any], n_classes: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, int]]]:
     """Points (M, n_max, 40) and labels (M, n_max) for every (input kind, seed): the same for every architecture."""
     n_max, seed = config["n_max"], config["seed"]
@@ -65,7 +58,7 @@ def _pools(config: dict[str, Any], n_classes: int) -> tuple[torch.Tensor, torch.
                 xs.append(torch.randn(n_max, INPUT_DIM, generator=generator, dtype=torch.float64))
             else:
                 if mnist1d is None:
-                    mnist1d = _mnist1d_signals(n_max, derive_seed(seed, "mnist1d") % 2**32)
+                    mnist1d = torch.from_numpy(make_mnist1d(n_max, derive_seed(seed, "mnist1d") % 2**32)[0])
                 xs.append(mnist1d[torch.randperm(n_max, generator=generator)])
             labels = torch.Generator().manual_seed(derive_seed(seed, "labels", kind, n_classes, s))
             ys.append(torch.randint(n_classes, (n_max,), generator=labels))

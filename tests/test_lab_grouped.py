@@ -136,7 +136,7 @@ def test_experiments_without_groups_or_training_say_so(tmp_path, capsys):
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--executor", "local"]) == 2
     err = capsys.readouterr().err
     assert "compose has none (experiments with groups: " in err
-    assert all(name in err for name in ("capacity", "multiplication", "random-labels", "regions-at-init",
+    assert all(name in err for name in ("bottleneck", "capacity", "multiplication", "random-labels", "regions-at-init",
                                         "resnet-depth"))
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--device", "cpu"]) == 2
     assert "compose trains no network" in capsys.readouterr().err
@@ -164,6 +164,8 @@ def test_resnet_depth_groups_on_a_pool_give_the_numbers_of_the_run(tmp_path, cap
     ("regions-at-init", ["neurons=12,24", "depths=1,2", "n_seeds=2", "n_points=100", "n_lines=3", "train_steps=20"],
      "density"),
     ("multiplication", ["ns=2", "neurons=4,8", "n_seeds=2", "steps=40"], "trained"),
+    ("bottleneck", ["datasets=digits", "widths=2,8", "n_seeds=2", "steps=30", "hidden=16", "n_dim=300"],
+     "accuracy_by_width"),
     ("capacity", ["label_classes=2", "budgets=60,120", "depths=1", "n_max=128", "steps=60", "checkpoint_dir=off",
                   "perceptron_weights=4,8", "perceptron_seeds=3", "memorize_n=40"], "largest_fit"),
 ])
@@ -182,3 +184,15 @@ def test_grid_experiments_on_a_pool_give_the_rows_of_the_run(name, settings, tab
         return {k: v for k, v in document["metrics"].items() if "seconds" not in k}, rows
 
     assert untimed(pooled) == untimed(alone) and len(untimed(alone)[1]) > 3
+
+
+def test_a_missing_data_set_asked_for_stops_a_pooled_run_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DEPTHLAB_DATA", raising=False)
+    monkeypatch.setenv("DEPTHLAB_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    argv = ["run", "bottleneck", "--quick", "--set", "datasets=digits,mnist", "--out", str(tmp_path / "runs"),
+            "--executor", "local", "--workers", "2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "DEPTHLAB_DATA" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -7,15 +7,17 @@ held-out accuracy drops for w below the estimates.
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, warn
+from depthlab.contracts import Experiment, Key, Reference, Result, cell_groups, keys, rules, warn
 from depthlab.data import DATASETS, DataNotFoundError, Dataset, load_dataset
 from depthlab.evidence import compare
-from depthlab.grid import cells, map_cells
+from depthlab.grid import cells
 from depthlab.info import mle_dimension, n_duplicates, pca_dimension, twonn_dimension
 from depthlab.models.network import Network
 from depthlab.seeds import derive_seed
@@ -42,8 +44,9 @@ def _estimates(ds: Dataset, config: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _train_cell(ds: Dataset, cell: dict[str, Any], seed: int, config: dict[str, Any]) -> dict[str, Any]:
-    """One D_i-H-w-H-C MLP with bottleneck width w, trained on ds: its training and held-out accuracy."""
+def _train_cell(config: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One D_i-H-w-H-C MLP with bottleneck width w, trained on the cell's data set: training and held-out accuracy."""
+    ds = _loaded(cell["dataset"], config["data_dir"], config["n_train"], config["n_test"], config["seed"])
     hidden = config["hidden"]
     net = Network.random([ds.n_features, hidden, cell["width"], hidden, ds.n_classes], seed=seed)
     result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
@@ -57,11 +60,13 @@ def _train_cell(ds: Dataset, cell: dict[str, Any], seed: int, config: dict[str, 
             "failure": why}
 
 
-def _sweep(ds: Dataset, config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Held-out accuracy of a D_i-H-w-H-C MLP for every bottleneck width w and seed."""
-    grid = cells(dataset=[ds.name], width=config["widths"], seed_index=list(range(config["n_seeds"])))
-    return map_cells(lambda cell, seed: _train_cell(ds, cell, seed, config), grid, config["seed"],
-                     desc=f"bottleneck {ds.name}", stream="init")
+def _grid(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One cell per (data set present, bottleneck width w, seed index); a data set asked for explicitly whose files
+    are absent stops the run here, before any work."""
+    found, _ = _datasets(config)
+    if not found:
+        return []
+    return cells(dataset=list(found), width=config["widths"], seed_index=list(range(config["n_seeds"])))
 
 
 def _median_accuracy(rows: list[dict[str, Any]], width: int) -> float:
@@ -107,34 +112,49 @@ def _figure(sweeps: dict[str, list[dict[str, Any]]], estimates: dict[str, dict[s
     return figure
 
 
-def _load(name: str, config: dict[str, Any], notes: list[str]) -> Dataset | None:
-    """The data set; a missing one is skipped (with a warning) only when the default data sets were asked for."""
-    try:
-        return load_dataset(name, config["data_dir"], config["n_train"], config["n_test"], seed=config["seed"])
-    except DataNotFoundError as error:
-        if config["datasets"] != EXPERIMENT.config(config["quick"])["datasets"]:
-            raise  # asked for explicitly: the error names the three ways to provide the files
-        warn(f"bottleneck: {name} skipped: its files are not available (see the run's notes)")
-        notes.append(f"{name} skipped: {error}")
-        return None
+def _loaded(name: str, data_dir: str | None, n_train: int, n_test: int, seed: int) -> Dataset:
+    """A data set, loaded once per process and data location (every cell of a run trains on it)."""
+    where = tuple(os.environ.get(k) for k in ("DEPTHLAB_DATA", "DEPTHLAB_OFFLINE", "XDG_CACHE_HOME", "HOME"))
+    return _loaded_once(name, data_dir, n_train, n_test, seed, where)
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Estimate intrinsic dimensions, sweep bottleneck widths over seeds, compare."""
+@functools.lru_cache(maxsize=4)
+def _loaded_once(name: str, data_dir: str | None, n_train: int, n_test: int, seed: int,
+                 where: tuple[str | None, ...]) -> Dataset:
+    return load_dataset(name, data_dir, n_train, n_test, seed=seed)
+
+
+def _datasets(config: dict[str, Any]) -> tuple[dict[str, Dataset], dict[str, str]]:
+    """The data sets present, and name -> why for the default ones whose files are absent (skipped); one asked for
+    explicitly that is absent raises `DataNotFoundError`, naming the three ways to provide its files."""
+    found, skipped = {}, {}
+    for name in config["datasets"]:
+        try:
+            found[name] = _loaded(name, config["data_dir"], config["n_train"], config["n_test"], config["seed"])
+        except DataNotFoundError as error:
+            if config["datasets"] != EXPERIMENT.config(config["quick"])["datasets"]:
+                raise
+            skipped[name] = str(error)
+    return found, skipped
+
+
+def _combine(config: dict[str, Any], rows: list[dict[str, Any]]) -> Result:
+    """Intrinsic-dimension estimates per data set, and the verdict from every trained cell's row."""
     metrics: dict[str, Any] = {"n_seeds": config["n_seeds"]}
     notes: list[str] = []
     log = DivergenceLog()
     described: list[str] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     estimates: dict[str, dict[str, float]] = {}
-    for name in config["datasets"]:
-        ds = _load(name, config, notes)
-        if ds is None:
-            continue
+    found, skipped = _datasets(config)
+    for name, why in skipped.items():
+        warn(f"bottleneck: {name} skipped: its files are not available (see the run's notes)")
+        notes.append(f"{name} skipped: {why}")
+    for name, ds in found.items():
         described.append(ds.describe())
         notes.extend(ds.notes)
         estimates[name] = _estimates(ds, config)
-        sweeps[name] = _sweep(ds, config)
+        sweeps[name] = [row for row in rows if row["dataset"] == name]
         for width in config["widths"]:
             log.add(split_rows([r for r in sweeps[name] if r["width"] == width], f"{name} width {width}"))
         _, plateau = _plateau(sweeps[name])
@@ -221,6 +241,15 @@ def _reference(sweeps: dict[str, list[dict[str, Any]]], estimates: dict[str, dic
     )
 
 
+GROUPS = cell_groups(_grid, _train_cell, _combine, desc="bottleneck", stream="init")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Sweep bottleneck widths over seeds (one cell after another; `--executor local|ray` spreads them), estimate
+    intrinsic dimensions, compare."""
+    return GROUPS.run_all(config)
+
+
 EXPERIMENT = Experiment(
     name="bottleneck",
     claim=CLAIM + ": held-out accuracy vs bottleneck width, against intrinsic-dimension estimates.",
@@ -245,4 +274,5 @@ EXPERIMENT = Experiment(
     },
     run=run,
     order=22,
+    groups=GROUPS,
 )

@@ -445,3 +445,14 @@ def test_mnist1d_takes_any_derived_seed():
     a, b = load_dataset("mnist1d", n_train=20, n_test=10, seed=seed), load_dataset("mnist1d", n_train=20, n_test=10,
                                                                                   seed=seed % 2**32)
     assert torch.equal(a.x, b.x)
+
+
+def test_load_dataset_once_shares_one_load_per_data_location(tmp_path, monkeypatch):
+    from depthlab.data import load_dataset_once
+
+    first = load_dataset_once("digits", n_train=100, n_test=50, seed=1)
+    assert load_dataset_once("digits", n_train=100, n_test=50, seed=1) is first
+    assert load_dataset_once("digits", n_train=100, n_test=50, seed=2) is not first  # other arguments, other load
+    monkeypatch.setenv("DEPTHLAB_DATA", str(tmp_path))  # another data location: loaded again, never a stale copy
+    again = load_dataset_once("digits", n_train=100, n_test=50, seed=1)
+    assert again is not first and torch.equal(again.x, first.x)

@@ -136,8 +136,9 @@ def test_experiments_without_groups_or_training_say_so(tmp_path, capsys):
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--executor", "local"]) == 2
     err = capsys.readouterr().err
     assert "compose has none (experiments with groups: " in err
-    assert all(name in err for name in ("bottleneck", "capacity", "multiplication", "random-labels", "regions-at-init",
-                                        "resnet-depth"))
+    groups = ("bottleneck", "capacity", "multiplication", "random-labels", "regions-at-init", "resnet-depth",
+              "smallest-network")
+    assert all(name in err for name in groups)
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--device", "cpu"]) == 2
     assert "compose trains no network" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
@@ -166,6 +167,9 @@ def test_resnet_depth_groups_on_a_pool_give_the_numbers_of_the_run(tmp_path, cap
     ("multiplication", ["ns=2", "neurons=4,8", "n_seeds=2", "steps=40"], "trained"),
     ("bottleneck", ["datasets=digits", "widths=2,8", "n_seeds=2", "steps=30", "hidden=16", "n_dim=300"],
      "accuracy_by_width"),
+    ("smallest-network", ["datasets=digits", "n_train=600", "heldout_targets=0.85", "depths=1,2", "widths=2,8,32",
+                          "n_seeds=2", "epochs=15", "mixture_components=3", "mixture_iter=10", "checkpoint_dir=off"],
+     "cells"),
     ("capacity", ["label_classes=2", "budgets=60,120", "depths=1", "n_max=128", "steps=60", "checkpoint_dir=off",
                   "perceptron_weights=4,8", "perceptron_seeds=3", "memorize_n=40"], "largest_fit"),
 ])

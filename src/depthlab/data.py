@@ -438,6 +438,33 @@ def load_dataset(
     return _digits_dataset(n_train, n_test, int(seed))
 
 
+def load_dataset_once(
+    name: str,
+    data_dir: str | Path | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """`load_dataset`, loaded once per process for the same arguments and data location (DEPTHLAB_DATA,
+    DEPTHLAB_OFFLINE, the cache directory): for the groups of one run, each of which trains on the same data set.
+    The Dataset is shared between callers, so do not modify its tensors. Missing files are never remembered.
+
+    Examples
+    --------
+    >>> load_dataset_once("digits", n_train=100) is load_dataset_once("digits", n_train=100)
+    True
+    """
+    where = tuple(os.environ.get(k) for k in ("DEPTHLAB_DATA", "DEPTHLAB_OFFLINE", "XDG_CACHE_HOME", "HOME"))
+    folder = None if data_dir is None else str(data_dir)
+    return _loaded_once(name, folder, n_train, n_test, seed, where)
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_once(name: str, data_dir: str | None, n_train: int | None, n_test: int | None, seed: int,
+                 where: tuple[str | None, ...]) -> Dataset:
+    return load_dataset(name, data_dir, n_train, n_test, seed)
+
+
 def two_moons(n: int, noise: float = 0.1, seed: int = 0, bound: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's two moons, centred and scaled into [-0.9 bound, 0.9 bound]^2.
 

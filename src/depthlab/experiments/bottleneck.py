@@ -7,15 +7,13 @@ held-out accuracy drops for w below the estimates.
 
 from __future__ import annotations
 
-import functools
-import os
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from depthlab.contracts import Experiment, Key, Reference, Result, cell_groups, keys, rules, warn
-from depthlab.data import DATASETS, DataNotFoundError, Dataset, load_dataset
+from depthlab.data import DATASETS, DataNotFoundError, Dataset, load_dataset_once
 from depthlab.evidence import compare
 from depthlab.grid import cells
 from depthlab.info import mle_dimension, n_duplicates, pca_dimension, twonn_dimension
@@ -46,7 +44,8 @@ def _estimates(ds: Dataset, config: dict[str, Any]) -> dict[str, float]:
 
 def _train_cell(config: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, Any]:
     """One D_i-H-w-H-C MLP with bottleneck width w, trained on the cell's data set: training and held-out accuracy."""
-    ds = _loaded(cell["dataset"], config["data_dir"], config["n_train"], config["n_test"], config["seed"])
+    ds = load_dataset_once(cell["dataset"], config["data_dir"], config["n_train"], config["n_test"],
+                           config["seed"])
     hidden = config["hidden"]
     net = Network.random([ds.n_features, hidden, cell["width"], hidden, ds.n_classes], seed=seed)
     result = fit(net, ds.x, ds.y, loss="cross_entropy", optimizer="adam", lr=config["lr"], steps=config["steps"],
@@ -112,25 +111,14 @@ def _figure(sweeps: dict[str, list[dict[str, Any]]], estimates: dict[str, dict[s
     return figure
 
 
-def _loaded(name: str, data_dir: str | None, n_train: int, n_test: int, seed: int) -> Dataset:
-    """A data set, loaded once per process and data location (every cell of a run trains on it)."""
-    where = tuple(os.environ.get(k) for k in ("DEPTHLAB_DATA", "DEPTHLAB_OFFLINE", "XDG_CACHE_HOME", "HOME"))
-    return _loaded_once(name, data_dir, n_train, n_test, seed, where)
-
-
-@functools.lru_cache(maxsize=4)
-def _loaded_once(name: str, data_dir: str | None, n_train: int, n_test: int, seed: int,
-                 where: tuple[str | None, ...]) -> Dataset:
-    return load_dataset(name, data_dir, n_train, n_test, seed=seed)
-
-
 def _datasets(config: dict[str, Any]) -> tuple[dict[str, Dataset], dict[str, str]]:
     """The data sets present, and name -> why for the default ones whose files are absent (skipped); one asked for
     explicitly that is absent raises `DataNotFoundError`, naming the three ways to provide its files."""
     found, skipped = {}, {}
     for name in config["datasets"]:
         try:
-            found[name] = _loaded(name, config["data_dir"], config["n_train"], config["n_test"], config["seed"])
+            found[name] = load_dataset_once(name, config["data_dir"], config["n_train"], config["n_test"],
+                                            config["seed"])
         except DataNotFoundError as error:
             if config["datasets"] != EXPERIMENT.config(config["quick"])["datasets"]:
                 raise

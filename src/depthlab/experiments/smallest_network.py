@@ -18,10 +18,17 @@ from matplotlib.figure import Figure
 
 from depthlab.architectures import mlp_params
 from depthlab.checks import InputError
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, warn
-from depthlab.data import DataNotFoundError, has_split, load_dataset
+from depthlab.contracts import Experiment, Groups, Key, Reference, Result, keys, rules, warn
+from depthlab.data import DataNotFoundError, has_split, load_dataset_once
 from depthlab.grid import cells, map_cells
-from depthlab.info import BITS_PER_WEIGHT, label_bits, mixture_bound, pixel_measures, pytorch_example_net
+from depthlab.info import (
+    BITS_PER_WEIGHT,
+    binarization_threshold,
+    label_bits,
+    mixture_bound,
+    pixel_measures,
+    pytorch_example_net,
+)
 from depthlab.seeds import derive_seed
 from depthlab.train import NetworkBatch, accuracy, fit_many
 from depthlab.train.checkpoint import checkpoint_folder
@@ -42,24 +49,43 @@ def _paired(config: dict[str, Any]) -> list[tuple[str, int, float]]:
 
 
 def _load(name: str, n_train: int, config: dict[str, Any]):
-    """The data set, or None (with a warning) when an IDX set's files are absent; quick runs never download."""
+    """The data set (loaded once per process), or None when an IDX set's files are absent; quick runs never
+    download."""
     if name in ("mnist", "fashion-mnist"):
         present = has_split(name, "train", config["data_dir"]) or has_split(name, "test", config["data_dir"])
         if config["quick"] and not present:
             return None
         try:
-            return load_dataset(name, config["data_dir"], n_train=n_train)
+            return load_dataset_once(name, config["data_dir"], n_train=n_train)
         except DataNotFoundError:
             return None
     if name == "digits":
-        return load_dataset("digits", n_train=min(n_train, 1797 - 360), seed=config["seed"])
-    return load_dataset("mnist1d", n_train=n_train, n_test=config["mnist1d_n_test"], seed=config["seed"])
+        return load_dataset_once("digits", n_train=min(n_train, 1797 - 360), seed=config["seed"])
+    return load_dataset_once("mnist1d", n_train=n_train, n_test=config["mnist1d_n_test"], seed=config["seed"])
+
+
+def _threshold(ds, config: dict[str, Any]) -> float:
+    """The binarization threshold of the data set's pixels (checked against their range)."""
+    return binarization_threshold(ds.x, config["mnist1d_threshold"] if ds.name == "mnist1d" else config["threshold"])
+
+
+def _present(config: dict[str, Any]) -> tuple[list[tuple[str, int, float]], list[str]]:
+    """(data set, n_train, held-out target) of every data set present, each loaded and its threshold checked, and
+    the names of the IDX sets whose files are absent."""
+    present, absent = [], []
+    for name, n_train, target in _paired(config):
+        ds = _load(name, n_train, config)
+        if ds is None:
+            absent.append(name)
+        else:
+            _threshold(ds, config)
+            present.append((name, n_train, target))
+    return present, absent
 
 
 def _measures(ds, config: dict[str, Any]) -> dict[str, Any]:
     """The data set's information quantities on its training split (pixels, mixture bound, labels)."""
-    threshold = config["mnist1d_threshold"] if ds.name == "mnist1d" else config["threshold"]
-    pixels = pixel_measures(ds.x, threshold)
+    pixels = pixel_measures(ds.x, _threshold(ds, config))
     bound = mixture_bound(ds.x, ds.x_test, pixels.threshold, n_components=config["mixture_components"],
                           seed=derive_seed(config["seed"], "mixture", ds.name) % 2**32, max_iter=config["mixture_iter"],
                           confidence=config["confidence"])
@@ -90,16 +116,27 @@ def _cell_runner(ds, config: dict[str, Any], folder):
     return run_cell
 
 
-def _search(ds, target: float, config: dict[str, Any], folder) -> list[dict[str, Any]]:
-    """Every trained cell of one data set; a depth stops at the first width whose median reached both targets."""
+def _groups(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One group per (data set present, depth): its search by width, upwards."""
+    present, _ = _present(config)
+    return [{"dataset": name, "depth": depth} for name, _, _ in present for depth in config["depths"]]
+
+
+def _search_depth(config: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trained cells of one depth on one data set, widths upwards until the first whose median reached both
+    targets (each cell checkpointed)."""
+    [(name, n_train, target)] = [p for p in _paired(config) if p[0] == group["dataset"]]
+    ds = _load(name, n_train, config)
+
     def reached(row: dict[str, Any]) -> bool:
         return row["median_train"] >= config["train_target"] and row["median_test"] >= target
 
     def done(cell: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
-        return any(r["depth"] == cell["depth"] and reached(r) for r in rows)
+        return any(reached(r) for r in rows)
 
-    grid = cells(depth=config["depths"], width=sorted(config["widths"]))
-    return map_cells(_cell_runner(ds, config, folder), grid, config["seed"], desc=f"smallest-network {ds.name}",
+    grid = cells(depth=[group["depth"]], width=sorted(config["widths"]))
+    runner = _cell_runner(ds, config, checkpoint_folder(config, "smallest-network"))
+    return map_cells(runner, grid, config["seed"], desc=f"smallest-network {name} depth {group['depth']}",
                      stream=ds.name, skip=done)
 
 
@@ -109,24 +146,21 @@ def smallest(rows: list[dict[str, Any]], key: str, target: float) -> dict[str, A
     return min(good, key=lambda r: (r["params"], r["depth"])) if good else None
 
 
-def run(config: dict[str, Any]) -> Result:
-    """For each data set: its information measures, the width search per depth, the smallest reaching nets."""
-    folder = checkpoint_folder(config, "smallest-network")
-    found, notes, data = [], [], []
-    for name, n_train, target in _paired(config):  # every data set loaded and measured (thresholds checked) first
+def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list[list[dict[str, Any]]]) -> Result:
+    """For each data set: its information measures, its searched cells, the smallest reaching nets."""
+    present, absent = _present(config)
+    notes, data, found = [], [], []
+    for name in absent:
+        message = f"{name}: no IDX files found (quick runs never download): not searched"
+        warn(message)
+        notes.append(message)
+    for name, n_train, target in present:
         ds = _load(name, n_train, config)
-        if ds is None:
-            message = f"{name}: no IDX files found (quick runs never download): not searched"
-            warn(message)
-            notes.append(message)
-            continue
         data.append(ds.describe() + "".join(f"; {n}" for n in ds.notes))
+        rows = [row for group, out in zip(groups, outputs) if group["dataset"] == name for row in out]
         found.append({"name": name, "target": target, "n_train": len(ds.y), "measures": _measures(ds, config),
-                      "ds": ds})
-    for f in found:
-        f["rows"] = _search(f.pop("ds"), f["target"], config, folder)
-        f["train_best"] = smallest(f["rows"], "median_train", config["train_target"])
-        f["test_best"] = smallest(f["rows"], "median_test", f["target"])
+                      "rows": rows, "train_best": smallest(rows, "median_train", config["train_target"]),
+                      "test_best": smallest(rows, "median_test", target)})
     return Result(
         metrics=_metrics(found, config),
         references=_references(found, config),
@@ -135,6 +169,15 @@ def run(config: dict[str, Any]) -> Result:
         data="; ".join(data) if data else "no data set found",
         notes=notes + _notes(config) + _divergence_notes(found),
     )
+
+
+GROUPS = Groups(split=_groups, run=_search_depth, combine=_combine, desc="smallest-network")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """For each data set and depth, the width search (one after another; `--executor local|ray` spreads them),
+    then the information measures and the smallest reaching nets."""
+    return GROUPS.run_all(config)
 
 
 def _cell_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -334,4 +377,5 @@ EXPERIMENT = Experiment(
     },
     run=run,
     order=23,
+    groups=GROUPS,
 )

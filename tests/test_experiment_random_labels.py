@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from depthlab.experiments import get
@@ -73,3 +74,51 @@ def test_lengths_must_pair_up():
 
 def test_diverged_models_are_counted_and_named(run, divergence_counted):
     divergence_counted(run[1])
+
+
+def _fit(history: list[tuple[int, float]], fitted_at: int | None, budget: int = 1000):
+    """A stand-in FitResult: its accuracy history and, when it fit, the epoch it stopped at."""
+    from types import SimpleNamespace
+
+    steps, accuracies = zip(*history)
+    return SimpleNamespace(history_steps=list(steps), accuracies=list(accuracies), diverged=False,
+                           stop_reason="target_accuracy" if fitted_at else "steps",
+                           steps_run=fitted_at or budget)
+
+
+def test_epochs_are_compared_where_every_model_got_to_not_at_the_budgets():
+    from depthlab.experiments.random_labels import _compared_epochs
+    from depthlab.train.divergence import Split
+
+    everyone = Split("all", ("", ""))
+    fitted = {1: [_fit([(0, 0.1), (100, 0.99)], 150), _fit([(0, 0.1), (100, 0.995)], 120)],
+              2: [_fit([(0, 0.1), (50, 0.99)], 60), _fit([(0, 0.1), (50, 0.98), (60, 0.99)], 70)]}
+    level, epochs = _compared_epochs(fitted, {1: everyone, 2: everyone})
+    assert level == 1.0 and epochs == {1: [150.0, 120.0], 2: [60.0, 70.0]}  # all fit: epochs to fit
+    # the shallow ones ran out of budget at 99.8%: compared at 99%, never at the budgets
+    censored = {1: [_fit([(0, 0.1), (400, 0.99), (900, 0.998)], None), _fit([(0, 0.1), (500, 0.99)], None)],
+                2: fitted[2]}
+    level, epochs = _compared_epochs(censored, {1: everyone, 2: everyone})
+    assert level == 0.99 and epochs == {1: [400.0, 500.0], 2: [50.0, 60.0]}
+    stuck = {1: [_fit([(0, 0.1), (900, 0.5)], None), fitted[1][1]], 2: fitted[2]}
+    level, epochs = _compared_epochs(stuck, {1: everyone, 2: everyone})
+    assert np.isnan(level) and epochs == {1: [], 2: []}  # no level in LEVELS that every model reached
+    one_diverged = Split("depth 1", ("", "diverged"))  # a diverged model is left out before the levels
+    level, _ = _compared_epochs(stuck | {1: [fitted[1][0], stuck[1][0]]}, {1: one_diverged, 2: everyone})
+    assert level == 1.0
+
+
+def test_a_run_where_not_all_fit_compares_at_a_common_accuracy():
+    config = EXPERIMENT.config(quick=True, checkpoint_dir="off", depths=[1, 2], hidden_widths=[64, 32],
+                               max_epochs=[400, 300], n_seeds=3, n_train=200, history_every=5)
+    result = EXPERIMENT.run(config)
+    m = result.metrics
+    assert not any(m["fit_by_depth"]["2"])  # 96-98.5% after 300 epochs: the budget is too small
+    [deeper] = [r for r in result.references if r.claim.startswith("Deeper")]
+    level = m["compared_accuracy"]
+    assert 0 < level < 1.0 and deeper.measured.startswith(f"not all fit; median epochs to {level:.0%}")
+    for epochs in m["epochs_to_compared_accuracy_by_depth"].values():
+        assert len(epochs) == 3 and all(e % 5 == 0 for e in epochs)  # history records, every 5 epochs
+    assert "counting it at its budget would compare the budgets" in deeper.note
+    [fits] = [r for r in result.references if r.claim.startswith("All models fit")]
+    assert fits.verdict == "inconclusive"  # budgets smaller than the notebook's

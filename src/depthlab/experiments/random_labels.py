@@ -127,7 +127,10 @@ def _combine(config: dict[str, Any], groups: list[dict[str, Any]], outputs: list
                                       for d in architectures},
         "final_accuracy_by_depth": {str(d): [r.final_accuracy for r in by_kind[d]["random"]] for d in architectures},
     })
-    evidence = _evidence(metrics, config, {d: splits[d, "random"] for d in architectures})
+    evidence = _evidence(config, {d: by_kind[d]["random"] for d in architectures},
+                         {d: splits[d, "random"] for d in architectures})
+    metrics["compared_accuracy"] = evidence["level"]
+    metrics["epochs_to_compared_accuracy_by_depth"] = {str(d): v for d, v in evidence["epochs"].items()}
     rows = [{"depth": d, "labels": kind, "seed_index": s, "params": params[d], "epochs_to_fit": e,
              "fit": r.stop_reason == "target_accuracy", "final_accuracy": r.final_accuracy, "final_loss": r.final_loss,
              "failure": splits[d, kind].failures[s]}
@@ -157,23 +160,46 @@ def _censored(values: list, budget: int) -> list[float]:
     return [float(budget if v is None else v) for v in values]
 
 
-def _evidence(metrics: dict[str, Any], config: dict[str, Any], splits: dict[int, Split]) -> dict[str, Any]:
+LEVELS = (1.0, 0.99, 0.98, 0.95, 0.9, 0.8)  # training accuracies a comparison of epochs may be made at
+
+
+def _epochs_to_accuracy(result, level: float) -> int | None:
+    """Epochs until the training accuracy first reached `level` (to the history's resolution, `history_every`;
+    exact at the stop for 100%), or None when it never did."""
+    if result.stop_reason == "target_accuracy" and level >= 1.0:
+        return result.steps_run
+    reached = [step for step, accuracy in zip(result.history_steps, result.accuracies) if accuracy >= level]
+    return reached[0] if reached else None
+
+
+def _compared_epochs(results: dict[int, list], splits: dict[int, Split]) -> tuple[float, dict[int, list[float]]]:
+    """The highest training accuracy in LEVELS that every model that trained reached at every depth, and each
+    model's epochs to reach it (diverged models left out). At 1.0 these are the epochs to fit. A model that did not
+    fit has no epochs to fit, and counting it at its budget would compare budgets (500,000 for 1 layer, 200,000 for
+    the others), so the comparison moves to a level every model reached."""
+    for level in LEVELS:
+        values = {d: [_epochs_to_accuracy(r, level) for r in splits[d].keep(rs)] for d, rs in results.items()}
+        if all(v is not None for vs in values.values() for v in vs):
+            return level, {d: [float(v) for v in vs] for d, vs in values.items()}
+    return float("nan"), {d: [] for d in results}
+
+
+def _evidence(config: dict[str, Any], results: dict[int, list], splits: dict[int, Split]) -> dict[str, Any]:
     """Epochs deepest vs shallowest and the trend over depths, over the random-label models that trained (a model
-    that diverged is left out; one that trained but did not fit counts at its budget)."""
+    that diverged is left out), at the highest accuracy every such model reached (`_compared_epochs`)."""
     depths = config["depths"]
-    budgets = dict(zip(depths, config["max_epochs"]))
-    epochs = {d: _censored(metrics["epochs_to_fit_by_depth"][str(d)], budgets[d]) for d in depths}
+    level, epochs = _compared_epochs(results, splits)
     options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
     deepest, shallowest = max(depths), min(depths)
-    comparison = compare_trained(epochs[deepest], splits[deepest], epochs[shallowest], splits[shallowest], "less",
-                                 **options)
-    kept = {d: splits[d].keep(epochs[d]) for d in depths}
-    k = min(len(v) for v in kept.values())  # seeds are exchangeable: the first k that trained at every depth
-    trend = (rank_correlation(depths, np.array([kept[d][:k] for d in depths]), **options) if k else
+    everyone = {d: Split(f"depth {d}", ("",) * len(epochs[d])) for d in depths}  # the diverged are already out
+    comparison = compare_trained(epochs[deepest], everyone[deepest], epochs[shallowest], everyone[shallowest],
+                                 "less", **options)
+    k = min(len(v) for v in epochs.values())  # seeds are exchangeable: the first k that trained at every depth
+    trend = (rank_correlation(depths, np.array([epochs[d][:k] for d in depths]), **options) if k else
              RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]))
     diverged = sum(s.n_failed for s in splits.values())
     return {"comparison": comparison, "trend": trend, "deepest": deepest, "shallowest": shallowest,
-            "diverged": diverged}
+            "diverged": diverged, "level": level, "epochs": epochs}
 
 
 def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[str, Any],
@@ -184,8 +210,22 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
     fit_verdict = verdict_holds(all_fit) if (all_fit or full_budget) else "inconclusive"
     if evidence["diverged"]:  # gradient descent blew up: the run says nothing about what the models can fit
         fit_verdict = "inconclusive"
-    medians = {d: _median(metrics["epochs_to_fit_by_depth"][str(d)]) for d in config["depths"]}
-    comparison, trend = evidence["comparison"], evidence["trend"]
+    comparison, trend, level = evidence["comparison"], evidence["trend"], evidence["level"]
+    if level == 1.0:
+        measured = "median epochs to fit " + ", ".join(
+            f"depth {d}: {_median(metrics['epochs_to_fit_by_depth'][str(d)])}" for d in config["depths"])
+        how = ("epochs to fit (every model that trained fit); runs that diverged are left out "
+               f"({evidence['diverged']})")
+    elif not np.isnan(level):
+        measured = (f"not all fit; median epochs to {level:.0%} training accuracy "
+                    + ", ".join(f"depth {d}: {np.median(v):.0f}" for d, v in evidence["epochs"].items()))
+        how = (f"epochs to {level:.0%} training accuracy, the highest level in {list(LEVELS)} that every model that "
+               "trained reached at every depth: a model that did not fit has no epochs to fit, and counting it at "
+               "its budget would compare the budgets (500,000 vs 200,000); to the history's resolution of "
+               f"{config['history_every']} epochs; diverged runs left out ({evidence['diverged']})")
+    else:
+        measured = "no accuracy level in " + f"{list(LEVELS)} was reached by every model"
+        how = "nothing to compare"
     return [
         Reference(
             "Parameters of the 1-3 layer models (298, 100, 75 hidden units per layer)", SOURCE,
@@ -210,12 +250,10 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
         ),
         Reference(
             "Deeper models need fewer epochs to fit the random labels", SOURCE, "fewer epochs with depth",
-            "median epochs " + ", ".join(f"depth {d}: {medians[d]}" for d in config["depths"]),
-            comparison.verdict,
-            f"depth {evidence['deepest']} vs depth {evidence['shallowest']}, epochs over seeds (one-sided, less): "
+            measured, comparison.verdict,
+            f"depth {evidence['deepest']} vs depth {evidence['shallowest']}, {how}; over seeds (one-sided, less): "
             f"{comparison.summary()}. Trend over all depths: {trend.summary()} (verdict by it: "
-            f"{trend.verdict_for(-1)}). Runs that did not fit are counted at their budget; runs that diverged are "
-            f"left out ({evidence['diverged']}).",
+            f"{trend.verdict_for(-1)}).",
         ),
     ]
 

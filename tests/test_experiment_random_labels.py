@@ -122,3 +122,15 @@ def test_a_run_where_not_all_fit_compares_at_a_common_accuracy():
     assert "counting it at its budget would compare the budgets" in deeper.note
     [fits] = [r for r in result.references if r.claim.startswith("All models fit")]
     assert fits.verdict == "inconclusive"  # budgets smaller than the notebook's
+
+
+@pytest.mark.parametrize("all_fit, full_budget, unfit_trained, verdict", [
+    (True, True, 0, "reproduced"), (True, False, 0, "reproduced"),
+    (False, True, 3, "differs"),  # the full run: 1-layer models that trained stopped at 99.8% within 500k epochs
+    (False, True, 0, "inconclusive"),  # only diverged or stalled models did not fit
+    (False, False, 3, "inconclusive"),  # a smaller budget than the notebook's
+])
+def test_all_fit_verdict(all_fit, full_budget, unfit_trained, verdict):
+    from depthlab.experiments.random_labels import fit_verdict_for
+
+    assert fit_verdict_for(all_fit, full_budget, unfit_trained) == verdict

@@ -198,8 +198,18 @@ def _evidence(config: dict[str, Any], results: dict[int, list], splits: dict[int
     trend = (rank_correlation(depths, np.array([epochs[d][:k] for d in depths]), **options) if k else
              RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]))
     diverged = sum(s.n_failed for s in splits.values())
+    unfit = sum(r.stop_reason != "target_accuracy" for d, rs in results.items() for r in splits[d].keep(rs))
     return {"comparison": comparison, "trend": trend, "deepest": deepest, "shallowest": shallowest,
-            "diverged": diverged, "level": level, "epochs": epochs}
+            "diverged": diverged, "unfit_trained": unfit, "level": level, "epochs": epochs}
+
+
+def fit_verdict_for(all_fit: bool, full_budget: bool, unfit_trained: int) -> str:
+    """The verdict on "all models fit": reproduced when every model fit; differs when a model that trained (did not
+    diverge or stall) did not fit within the notebook's budgets; else inconclusive (a smaller budget, or only models
+    that failed to train did not fit: they say nothing about what the architecture can fit)."""
+    if all_fit:
+        return verdict_holds(True)
+    return verdict_holds(False) if full_budget and unfit_trained else "inconclusive"
 
 
 def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[str, Any],
@@ -207,9 +217,7 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
     shown = [d for d in PUBLISHED_PARAMS if d in params]
     all_fit = all(all(v) for v in metrics["fit_by_depth"].values())
     full_budget = config["max_epochs"] == [500000, 200000, 200000, 200000][: len(config["depths"])]
-    fit_verdict = verdict_holds(all_fit) if (all_fit or full_budget) else "inconclusive"
-    if evidence["diverged"]:  # gradient descent blew up: the run says nothing about what the models can fit
-        fit_verdict = "inconclusive"
+    fit_verdict = fit_verdict_for(all_fit, full_budget, evidence["unfit_trained"])
     comparison, trend, level = evidence["comparison"], evidence["trend"], evidence["level"]
     if level == 1.0:
         measured = "median epochs to fit " + ", ".join(
@@ -245,8 +253,10 @@ def _references(metrics: dict[str, Any], params: dict[int, int], evidence: dict[
             ", ".join(f"depth {d}: {sum(v)}/{len(v)} seeds" for d, v in metrics["fit_by_depth"].items()),
             fit_verdict,
             "reproduced when every seed of every depth reached 100% training accuracy within its budget; "
-            "differs when one did not at the notebook's budgets; inconclusive when one did not within a smaller "
-            f"budget ({config['max_epochs']} epochs) or when a model diverged ({evidence['diverged']} did)",
+            "differs when one that trained did not at the notebook's budgets "
+            f"({evidence['unfit_trained']} did not); inconclusive when one did not within a smaller budget "
+            f"({config['max_epochs']} epochs) or when only models that failed to train (diverged or stuck: "
+            f"{evidence['diverged']}) did not",
         ),
         Reference(
             "Deeper models need fewer epochs to fit the random labels", SOURCE, "fewer epochs with depth",

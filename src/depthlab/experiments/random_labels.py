@@ -28,7 +28,7 @@ from depthlab.evidence import RankCorrelation, rank_correlation, t_interval
 from depthlab.seeds import derive_seed
 from depthlab.train.checkpoint import checkpoint_folder
 from depthlab.train.divergence import DivergenceLog, Split, compare_trained
-from depthlab.train.replicates import epochs_to_fit
+from depthlab.train.replicates import epochs_to_accuracy, epochs_to_fit
 
 SOURCE = "Prince, Understanding Deep Learning, Fig. 20.2 (seed 002_53d51d408c58c4ad.txt)"
 PUBLISHED_PARAMS = {1: 15208, 2: 15210, 3: 15235, 4: 15139}  # as printed; 15,139 is a misprint of 15,319
@@ -163,22 +163,13 @@ def _censored(values: list, budget: int) -> list[float]:
 LEVELS = (1.0, 0.99, 0.98, 0.95, 0.9, 0.8)  # training accuracies a comparison of epochs may be made at
 
 
-def _epochs_to_accuracy(result, level: float) -> int | None:
-    """Epochs until the training accuracy first reached `level` (to the history's resolution, `history_every`;
-    exact at the stop for 100%), or None when it never did."""
-    if result.stop_reason == "target_accuracy" and level >= 1.0:
-        return result.steps_run
-    reached = [step for step, accuracy in zip(result.history_steps, result.accuracies) if accuracy >= level]
-    return reached[0] if reached else None
-
-
 def _compared_epochs(results: dict[int, list], splits: dict[int, Split]) -> tuple[float, dict[int, list[float]]]:
     """The highest training accuracy in LEVELS that every model that trained reached at every depth, and each
     model's epochs to reach it (diverged models left out). At 1.0 these are the epochs to fit. A model that did not
     fit has no epochs to fit, and counting it at its budget would compare budgets (500,000 for 1 layer, 200,000 for
     the others), so the comparison moves to a level every model reached."""
     for level in LEVELS:
-        values = {d: [_epochs_to_accuracy(r, level) for r in splits[d].keep(rs)] for d, rs in results.items()}
+        values = {d: [epochs_to_accuracy(r, level) for r in splits[d].keep(rs)] for d, rs in results.items()}
         if all(v is not None for vs in values.values() for v in vs):
             return level, {d: [float(v) for v in vs] for d, vs in values.items()}
     return float("nan"), {d: [] for d in results}

@@ -181,3 +181,32 @@ def trained_losses_by_width(rows: list[dict[str, Any]], key: str = "final_loss",
     used = [w for w in widths if len(kept[w]) >= min_seeds]
     k = min((len(kept[w]) for w in used), default=0)
     return used, np.array([kept[w][:k] for w in used], dtype=float).reshape(len(used), k)
+
+
+def epochs_to_accuracy(result: Any, level: float) -> int | None:
+    """Epochs until a model's training accuracy first reached `level`, read from its FitResult.
+
+    Parameters
+    ----------
+    result : FitResult with ``history_steps`` and ``accuracies`` (recorded every ``history_every`` steps),
+        ``stop_reason`` and ``steps_run``.
+    level : accuracy in (0, 1].
+
+    Returns
+    -------
+    The first recorded step whose accuracy is >= level (so exact to the history's resolution); for level 1.0 and a
+    run that stopped at 100% training accuracy, the exact step it stopped at; None when it never got there.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(history_steps=[0, 100, 200], accuracies=[0.1, 0.95, 0.99], stop_reason="steps",
+    ...                     steps_run=300)
+    >>> epochs_to_accuracy(r, 0.9), epochs_to_accuracy(r, 0.99), epochs_to_accuracy(r, 1.0)
+    (100, 200, None)
+    """
+    if result.stop_reason == "target_accuracy" and level >= 1.0:
+        return result.steps_run
+    reached = [step for step, accuracy in zip(result.history_steps, result.accuracies) if accuracy >= level]
+    return reached[0] if reached else None
+

@@ -136,8 +136,8 @@ def test_experiments_without_groups_or_training_say_so(tmp_path, capsys):
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--executor", "local"]) == 2
     err = capsys.readouterr().err
     assert "compose has none (experiments with groups: " in err
-    groups = ("bottleneck", "capacity", "multiplication", "random-labels", "regions-at-init", "resnet-depth",
-              "smallest-network")
+    groups = ("bottleneck", "capacity", "depth-efficiency", "multiplication", "random-labels", "regions-at-init",
+              "resnet-depth", "smallest-network")
     assert all(name in err for name in groups)
     assert main(["run", "compose", "--quick", "--out", str(tmp_path), "--device", "cpu"]) == 2
     assert "compose trains no network" in capsys.readouterr().err
@@ -165,6 +165,7 @@ def test_resnet_depth_groups_on_a_pool_give_the_numbers_of_the_run(tmp_path, cap
     ("regions-at-init", ["neurons=12,24", "depths=1,2", "n_seeds=2", "n_points=100", "n_lines=3", "train_steps=20"],
      "density"),
     ("multiplication", ["ns=2", "neurons=4,8", "n_seeds=2", "steps=40"], "trained"),
+    ("depth-efficiency", ["ks=1,2", "budgets=25,61", "n_seeds=2", "steps=40"], "trained"),
     ("bottleneck", ["datasets=digits", "widths=2,8", "n_seeds=2", "steps=30", "hidden=16", "n_dim=300"],
      "accuracy_by_width"),
     ("smallest-network", ["datasets=digits", "n_train=600", "heldout_targets=0.85", "depths=1,2", "widths=2,8,32",

@@ -19,9 +19,9 @@ from matplotlib.ticker import NullFormatter
 
 from depthlab.architectures import constant_width_for_budget, mlp_params, shallow_width_for_budget
 from depthlab.construct.sawtooth import sawtooth, sawtooth_params, sawtooth_values, shallow_sawtooth
-from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules, verdict_holds
+from depthlab.contracts import Experiment, Key, Reference, Result, cell_groups, keys, rules, verdict_holds
 from depthlab.evidence import compare
-from depthlab.grid import cells, map_cells
+from depthlab.grid import cells
 from depthlab.models.network import Network
 from depthlab.regions import count_regions_1d
 from depthlab.seeds import derive_seed
@@ -67,31 +67,44 @@ def _architectures(budget: int, k: int) -> dict[str, list[int]]:
     return {"deep": [1] + [width] * k + [1], "shallow": [1, shallow_width_for_budget(mlp_params(1, [width] * k)), 1]}
 
 
-def _trained_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Network]]:
-    """Train deep and shallow nets of equal budgets on g_k; rows of test MSE; the best nets at the top budget."""
+def _sawtooth_data(config: dict[str, Any]) -> tuple[torch.Tensor, ...]:
+    """Training grid x (N, 1), targets g_k (N, 1), uniform test points (M, 1) and their targets (M, 1)."""
     k = config["train_k"]
     x = torch.linspace(0, 1, config["n_train"], dtype=torch.float64)[:, None]  # (N, 1)
-    y = sawtooth_values(k, x[:, 0])[:, None]  # (N, 1)
     test_generator = torch.Generator().manual_seed(derive_seed(config["seed"], "test points"))
     x_test = torch.rand(10_000, 1, dtype=torch.float64, generator=test_generator)  # (M, 1)
-    y_test = sawtooth_values(k, x_test[:, 0])[:, None]  # (M, 1)
+    return x, sawtooth_values(k, x[:, 0])[:, None], x_test, sawtooth_values(k, x_test[:, 0])[:, None]
+
+
+def _grid(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One cell per budget x seed x kind (deep, shallow): one trained net each."""
+    return cells(budget=config["budgets"], seed_index=list(range(config["n_seeds"])), kind=["deep", "shallow"])
+
+
+def _train_cell(config: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Train one net of the cell's kind at its budget on g_k: test MSE, pieces, losses; at the largest budget
+    the trained net itself rides along under "net" (for the figure's best fits; `_combine` takes it out)."""
+    x, y, x_test, y_test = _sawtooth_data(config)
+    widths = _architectures(cell["budget"], config["train_k"])[cell["kind"]]
+    result = _train_one(widths, x, y, config, seed)
+    net, why = result.net, failure(result.final_loss, result.initial_loss, result.chance_loss)
+    with torch.no_grad():
+        mse = float(((net(x_test) - y_test) ** 2).mean()) if not result.diverged else float("nan")
+    row = {"widths": "-".join(map(str, widths)), "params": net.n_params, "units": net.n_hidden,
+           "test_mse": mse, "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces, "final_loss": result.final_loss,
+           "initial_loss": result.initial_loss, "chance_loss": result.chance_loss, "failure": why}
+    return row | ({"net": net} if cell["budget"] == max(config["budgets"]) else {})
+
+
+def _best_nets(rows: list[dict[str, Any]]) -> dict[str, Network]:
+    """Per kind, the trained net of lowest test MSE at the largest budget (first in grid order on ties); removes
+    the "net" entries from the rows, which are then the table's plain values."""
     best: dict[str, tuple[float, Network]] = {}
-
-    def train_cell(cell: dict[str, Any], seed: int) -> dict[str, Any]:
-        widths = _architectures(cell["budget"], k)[cell["kind"]]
-        result = _train_one(widths, x, y, config, seed)
-        net, why = result.net, failure(result.final_loss, result.initial_loss, result.chance_loss)
-        with torch.no_grad():
-            mse = float(((net(x_test) - y_test) ** 2).mean()) if not result.diverged else float("nan")
-        if not why and cell["budget"] == max(config["budgets"]) and mse < best.get(cell["kind"], (float("inf"),))[0]:
-            best[cell["kind"]] = (mse, net)
-        return {"widths": "-".join(map(str, widths)), "params": net.n_params, "units": net.n_hidden,
-                "test_mse": mse, "pieces": count_regions_1d(net, 0.0, 1.0).n_pieces, "final_loss": result.final_loss,
-                "initial_loss": result.initial_loss, "chance_loss": result.chance_loss, "failure": why}
-
-    grid = cells(budget=config["budgets"], seed_index=list(range(config["n_seeds"])), kind=["deep", "shallow"])
-    rows = map_cells(train_cell, grid, config["seed"], desc="depth-efficiency budgets", stream="init")
-    return rows, {kind: net for kind, (_, net) in best.items()}
+    for row in rows:
+        net = row.pop("net", None)
+        if net is not None and not row["failure"] and row["test_mse"] < best.get(row["kind"], (float("inf"),))[0]:
+            best[row["kind"]] = (row["test_mse"], net)
+    return {kind: net for kind, (_, net) in best.items()}
 
 
 def _top_mses(rows: list[dict[str, Any]], kind: str, budget: int) -> list[float]:
@@ -135,11 +148,11 @@ def _figure(construction: list[dict], trained: list[dict], best: dict[str, Netwo
     return figure
 
 
-def run(config: dict[str, Any]) -> Result:
-    """Exact constructions, then training at equal budgets; see the module docstring."""
+def _combine(config: dict[str, Any], trained: list[dict[str, Any]]) -> Result:
+    """Exact constructions, and the trained rows (one per cell, grid order) turned into metrics and verdicts."""
     k = config["train_k"]
     construction = _construction_rows(config["ks"])
-    trained, best = _trained_rows(config)
+    best = _best_nets(trained)
     top = max(config["budgets"])
     metrics: dict[str, Any] = {}
     for row in construction:
@@ -225,6 +238,15 @@ def _references(construction: list[dict], metrics: dict[str, Any], evidence: dic
     ]
 
 
+GROUPS = cell_groups(_grid, _train_cell, _combine, desc="depth-efficiency budgets", stream="init")
+
+
+def run(config: dict[str, Any]) -> Result:
+    """Training at equal budgets (one cell after another; `--executor local|ray` spreads them), then the exact
+    constructions; see the module docstring."""
+    return GROUPS.run_all(config)
+
+
 def _notes(config: dict[str, Any]) -> list[str]:
     notes = [
         "Pieces are maximal affine pieces on [0, 1] counted exactly by count_regions_1d (float64).",
@@ -261,4 +283,5 @@ EXPERIMENT = Experiment(
     },
     run=run,
     order=32,
+    groups=GROUPS,
 )

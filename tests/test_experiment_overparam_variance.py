@@ -45,3 +45,33 @@ def test_verdict_follows_the_interval(run):
 
 def test_diverged_models_are_counted_and_named(run, divergence_counted):
     divergence_counted(run[1])
+
+
+def test_relative_spread_is_measured_and_said(run):
+    """std / mean per width, and the same rank test on relative deviations, stated in a note (not a verdict)."""
+    _, result = run
+    m = result.metrics
+    for w, ratio in m["loss_std_over_mean_by_width"].items():
+        assert ratio == pytest.approx(m["loss_std_by_width"][w] / m["loss_mean_by_width"][w])
+    low, high = m["relative_spread_rho_ci"]
+    assert -1 <= low <= high <= 1
+    (note,) = [n for n in result.notes if n.startswith("Relative spread")]
+    reading = "falls with width as well" if high < 0 else "rises with width" if low > 0 else "no trend"
+    assert reading in note and f"rho {m['relative_spread_rho']:.3f}" in note
+    assert [r["std_over_mean"] for r in result.tables["loss_spread_by_width"]] == pytest.approx(
+        list(m["loss_std_over_mean_by_width"].values()))
+
+
+def test_relative_spread_divides_each_width_by_its_mean():
+    """Two widths whose losses differ only by a factor have the same relative deviations: rank test undecided."""
+    from depthlab.experiments.overparam_variance import _trend
+
+    config = {"confidence": 0.95, "seed": 0}
+    losses = [0.5, 0.7, 0.9, 1.1, 1.3]
+    rows = [{"width": w, "final_loss": scale * v, "failure": ""}
+            for w, scale in ((2, 1.0), (4, 0.1), (8, 0.01), (16, 0.001)) for v in losses]
+    absolute, _ = _trend(rows, config)
+    relative, widths = _trend(rows, config, relative=True)
+    assert widths == [2, 4, 8, 16]
+    assert absolute.rho == pytest.approx(-1.0) and absolute.verdict_for(-1) == "reproduced"
+    assert relative.verdict_for(-1) == "inconclusive"

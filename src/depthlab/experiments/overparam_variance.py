@@ -38,6 +38,7 @@ def run(config: dict[str, Any]) -> Result:
     for w in widths:
         log.add(split_rows([r for r in rows if r["width"] == w], f"width {w}"))
     trend, judged = _trend(rows, config)
+    relative, _ = _trend(rows, config, relative=True)
     trained = [r for r in rows if not r["failure"]]
     metrics = {
         "loss_std_by_width": {str(w): spread[w]["std"] for w in widths},
@@ -45,11 +46,13 @@ def run(config: dict[str, Any]) -> Result:
         "test_accuracy_mean_by_width": {str(w): _mean([r["test_accuracy"] for r in trained if r["width"] == w])
                                         for w in widths},
         "n_seeds": config["n_seeds"], "spread_rho": trend.rho, "spread_rho_ci": [trend.ci_low, trend.ci_high],
+        "loss_std_over_mean_by_width": {str(w): _ratio(spread[w]["std"], spread[w]["mean"]) for w in widths},
+        "relative_spread_rho": relative.rho, "relative_spread_rho_ci": [relative.ci_low, relative.ci_high],
         **log.metrics(),
     }
     summary = [{"width": w, "params": next(r["params"] for r in rows if r["width"] == w), "n_seeds": spread[w]["n"],
                 "mean_final_loss": spread[w]["mean"], "std_final_loss": spread[w]["std"],
-                "std_over_mean": spread[w]["std"] / spread[w]["mean"] if spread[w]["mean"] > 0 else float("nan"),
+                "std_over_mean": metrics["loss_std_over_mean_by_width"][str(w)],
                 "mean_test_accuracy": metrics["test_accuracy_mean_by_width"][str(w)]} for w in widths]
     first, last = widths[0], widths[-1]
     reference = Reference(
@@ -69,21 +72,43 @@ def run(config: dict[str, Any]) -> Result:
         figures={"loss_spread": _figure(trained, spread)},
         data=f"{ds.name}: {ds.x.shape[0]} training examples ({ds.x.shape[1]} features, true labels), "
              f"{ds.x_test.shape[0]} held out",
-        notes=_notes(config) + log.notes(),
+        notes=_notes(config) + [_relative_note(relative)] + log.notes(),
     )
+
+
+def _ratio(std: float, mean: float) -> float:
+    return std / mean if mean > 0 else float("nan")
+
+
+def _relative_note(relative: RankCorrelation) -> str:
+    """What the spread does relative to the mean loss: the same rank test on (deviation / mean)^2."""
+    direction = relative.verdict_for(-1)
+    reading = {"reproduced": "falls with width as well, so the fall is more than a fall in level",
+               "differs": "rises with width: the absolute spread falls because the loss itself falls"}.get(
+        direction, "has no trend with width that the interval decides: the absolute fall may be a fall in level")
+    return (f"Relative spread (std / mean of the final loss per width, loss_std_over_mean_by_width): the same rank "
+            f"test on the per-seed squared relative deviations ((loss - mean) / mean)^2 gives {relative.summary()}; "
+            f"relative to the mean the spread {reading}. The seed's claim is about the absolute spread, which the "
+            "verdict judges.")
 
 
 def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def _trend(rows: list[dict[str, Any]], config: dict[str, Any]) -> tuple[RankCorrelation, list[int]]:
+def _trend(rows: list[dict[str, Any]], config: dict[str, Any], relative: bool = False
+           ) -> tuple[RankCorrelation, list[int]]:
     """Rank correlation of the per-seed squared deviations with width, over the seeds that trained (widths with
-    fewer than 2 left out); n = 0 and "inconclusive" when no width has 2."""
+    fewer than 2 left out); n = 0 and "inconclusive" when no width has 2. `relative`: deviations divided by
+    their width's mean loss (widths whose mean is not positive left out)."""
     widths, losses = trained_losses_by_width(rows, min_seeds=2)
+    means = losses.mean(axis=1, keepdims=True) if widths else None  # (W, 1)
+    if relative and widths:
+        keep = means[:, 0] > 0
+        widths, losses, means = [w for w, k in zip(widths, keep) if k], losses[keep], means[keep]
     if not widths:
         return RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]), []
-    deviations = (losses - losses.mean(axis=1, keepdims=True)) ** 2  # (W, k)
+    deviations = ((losses - means) / (means if relative else 1.0)) ** 2  # (W, k)
     return rank_correlation(widths, deviations, confidence=config["confidence"],
                             seed=derive_seed(config["seed"], "bootstrap")), widths
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from depthlab.models.network import Network
 from depthlab.train import fit
-from depthlab.train.replicates import epochs_to_accuracy
+from depthlab.train.replicates import epochs_to_accuracy, spread_trend
 
 
 def test_epochs_to_accuracy_on_a_real_fit():
@@ -20,3 +21,34 @@ def test_epochs_to_accuracy_on_a_real_fit():
     assert half is not None and half <= result.steps_run
     assert result.accuracies[result.history_steps.index(half)] >= 0.5
     assert all(a < 0.5 for s, a in zip(result.history_steps, result.accuracies) if s < half)
+
+
+def test_spread_trend_relative_divides_each_width_by_its_mean():
+    """Widths whose losses differ only by a factor: the absolute spread falls with width, the relative one does
+    not (identical relative deviations), so the relative test stays undecided."""
+    losses = [0.5, 0.7, 0.9, 1.1, 1.3]
+    rows = [{"width": w, "final_loss": scale * v, "failure": ""}
+            for w, scale in ((2, 1.0), (4, 0.1), (8, 0.01), (16, 0.001)) for v in losses]
+    absolute, _ = spread_trend(rows)
+    relative, widths = spread_trend(rows, relative=True)
+    assert widths == [2, 4, 8, 16]
+    assert absolute.rho == pytest.approx(-1.0) and absolute.verdict_for(-1) == "reproduced"
+    assert relative.verdict_for(-1) == "inconclusive"
+
+
+def test_spread_trend_leaves_out_failed_seeds_and_empty_input():
+    rows = [{"width": w, "final_loss": 1.0 / w + 0.01 * s, "failure": "diverged" if s == 0 else ""}
+            for w in (2, 4, 8, 16) for s in range(4)]
+    trend, widths = spread_trend(rows)
+    assert widths == [2, 4, 8, 16] and trend.n_replicates == 3
+    empty, none = spread_trend([{"width": 2, "final_loss": 1.0, "failure": ""}])
+    assert none == [] and empty.n == 0 and empty.verdict_for(-1) == "inconclusive"
+
+
+def test_spread_trend_with_every_seed_failed_is_undecided():
+    rows = [{"width": w, "final_loss": float("nan"), "failure": "diverged"} for w in (2, 4) for _ in range(3)]
+    for relative in (False, True):
+        trend, widths = spread_trend(rows, relative=relative)
+        assert widths == [] and trend.verdict_for(-1) == "inconclusive"
+    zero = [{"width": w, "final_loss": 0.0, "failure": ""} for w in (2, 4, 8, 16) for _ in range(3)]
+    assert spread_trend(zero, relative=True)[1] == []

@@ -4,7 +4,7 @@ One-hidden-layer ReLU nets of widths from tiny to large are trained on MNIST-1D 
 initializations per width, all seeds of a width together (`depthlab.train.replicates.final_losses_by_width`).
 The spread of the final training loss across seeds is measured per width, and the claim "spread falls as
 width grows" is judged by the rank correlation of the per-width variance with width, with a bootstrap
-interval that resamples seeds (`evidence.rank_correlation`).
+interval that resamples seeds (`train.replicates.spread_trend`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from matplotlib.figure import Figure
 
 from depthlab.contracts import Experiment, Key, Reference, Result, keys, rules
 from depthlab.data import load_dataset
-from depthlab.evidence import RankCorrelation, rank_correlation
+from depthlab.evidence import RankCorrelation
 from depthlab.seeds import derive_seed
 from depthlab.train.divergence import DivergenceLog, split_rows
-from depthlab.train.replicates import final_losses_by_width, loss_spread_by_width, trained_losses_by_width
+from depthlab.train.replicates import final_losses_by_width, loss_spread_by_width, spread_trend
 
 SOURCE = "seed 001_112537b05a81e3b4.txt (Q&A on MNIST's information content; after Karpathy's CS231n notes)"
 
@@ -37,8 +37,9 @@ def run(config: dict[str, Any]) -> Result:
     log = DivergenceLog()
     for w in widths:
         log.add(split_rows([r for r in rows if r["width"] == w], f"width {w}"))
-    trend, judged = _trend(rows, config)
-    relative, _ = _trend(rows, config, relative=True)
+    options = {"confidence": config["confidence"], "seed": derive_seed(config["seed"], "bootstrap")}
+    trend, judged = spread_trend(rows, **options)
+    relative, _ = spread_trend(rows, relative=True, **options)
     trained = [r for r in rows if not r["failure"]]
     metrics = {
         "loss_std_by_width": {str(w): spread[w]["std"] for w in widths},
@@ -94,23 +95,6 @@ def _relative_note(relative: RankCorrelation) -> str:
 
 def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
-
-
-def _trend(rows: list[dict[str, Any]], config: dict[str, Any], relative: bool = False
-           ) -> tuple[RankCorrelation, list[int]]:
-    """Rank correlation of the per-seed squared deviations with width, over the seeds that trained (widths with
-    fewer than 2 left out); n = 0 and "inconclusive" when no width has 2. `relative`: deviations divided by
-    their width's mean loss (widths whose mean is not positive left out)."""
-    widths, losses = trained_losses_by_width(rows, min_seeds=2)
-    means = losses.mean(axis=1, keepdims=True) if widths else None  # (W, 1)
-    if relative and widths:
-        keep = means[:, 0] > 0
-        widths, losses, means = [w for w, k in zip(widths, keep) if k], losses[keep], means[keep]
-    if not widths:
-        return RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, config["confidence"]), []
-    deviations = ((losses - means) / (means if relative else 1.0)) ** 2  # (W, k)
-    return rank_correlation(widths, deviations, confidence=config["confidence"],
-                            seed=derive_seed(config["seed"], "bootstrap")), widths
 
 
 def _figure(rows: list[dict[str, Any]], spread: dict[int, dict[str, Any]]) -> Figure:

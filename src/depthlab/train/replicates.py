@@ -4,6 +4,8 @@
   final training loss and accuracies per seed (the overparameterization claim: small nets' final loss
   varies much more across initializations).
 - `loss_spread_by_width`: mean, standard deviation and squared deviations of those losses per width.
+- `spread_trend`: does that spread fall with width? A rank test over widths with seeds resampled, on the absolute
+  or the relative (divided by the width's mean) deviations.
 - `epochs_to_fit`: full-batch gradient descent until 100% training accuracy (Fig. 20.2's protocol),
   several seeds and label sets of one architecture at once, with checkpoints.
 """
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 
 from depthlab.checks import InputError, as_tensor, check_int
+from depthlab.evidence import RankCorrelation, rank_correlation
 from depthlab.init import InitSpec
 from depthlab.models.batch import NetworkBatch
 from depthlab.progress import progress
@@ -113,6 +116,45 @@ def loss_spread_by_width(rows: list[dict[str, Any]], key: str = "final_loss") ->
         spread[width] = {"mean": mean, "std": std, "n": int(values.size),
                          "squared_deviations": ((values - mean) ** 2).tolist()}
     return spread
+
+
+def spread_trend(rows: list[dict[str, Any]], *, relative: bool = False, confidence: float = 0.95, seed: int = 0,
+                 key: str = "final_loss") -> tuple[RankCorrelation, list[int]]:
+    """Spearman's rho of the per-seed squared deviations of `key` with width, seeds resampled.
+
+    Parameters
+    ----------
+    rows : the output of `final_losses_by_width` (rows whose `failure` is not empty are left out; widths with fewer
+        than 2 trained seeds too, see `trained_losses_by_width`).
+    relative : bool, default=False
+        Divide each deviation by its width's mean (widths whose mean is not positive are left out): does the spread
+        fall by more than the level does?
+    confidence, seed : the bootstrap's confidence and seed (`evidence.rank_correlation`).
+
+    Returns
+    -------
+    (trend, widths) : `RankCorrelation` (``verdict_for(-1)`` reads "spread falls with width") and the W widths used;
+    n = 0 and "inconclusive" when no width is left.
+
+    Examples
+    --------
+    >>> rows = [{"width": w, "final_loss": w ** -1.0 * (1 + 0.1 * s), "failure": ""} for w in (2, 4, 8, 16, 32)
+    ...         for s in range(5)]
+    >>> spread_trend(rows)[0].verdict_for(-1), spread_trend(rows, relative=True)[0].verdict_for(-1)
+    ('reproduced', 'inconclusive')
+    """
+    undecided = RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, confidence), []
+    widths, values = trained_losses_by_width(rows, key=key, min_seeds=2)  # (W, k)
+    if not widths:
+        return undecided
+    means = values.mean(axis=1, keepdims=True)  # (W, 1)
+    if relative:
+        keep = means[:, 0] > 0
+        widths, values, means = [w for w, k in zip(widths, keep) if k], values[keep], means[keep]
+        if not widths:
+            return undecided
+    deviations = ((values - means) / (means if relative else 1.0)) ** 2  # (W, k)
+    return rank_correlation(widths, deviations, confidence=confidence, seed=seed), widths
 
 
 def epochs_to_fit(

@@ -138,10 +138,11 @@ def spread_trend(rows: list[dict[str, Any]], *, relative: bool = False, confiden
 
     Examples
     --------
-    >>> rows = [{"width": w, "final_loss": w ** -1.0 * (1 + 0.1 * s), "failure": ""} for w in (2, 4, 8, 16, 32)
-    ...         for s in range(5)]
+    Losses whose level falls 10x per width while their relative spread grows (0.1, 0.2, ... of the level):
+    >>> rows = [{"width": w, "final_loss": 10.0 ** -i * (1 + 0.1 * (i + 1) * (s - 2)), "failure": ""}
+    ...         for i, w in enumerate((2, 4, 8, 16, 32)) for s in range(5)]
     >>> spread_trend(rows)[0].verdict_for(-1), spread_trend(rows, relative=True)[0].verdict_for(-1)
-    ('reproduced', 'inconclusive')
+    ('reproduced', 'differs')
     """
     undecided = RankCorrelation(float("nan"), float("nan"), float("nan"), 1.0, 0, 0, confidence), []
     widths, values = trained_losses_by_width(rows, key=key, min_seeds=2)  # (W, k)
